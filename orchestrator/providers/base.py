@@ -1,0 +1,114 @@
+"""The one small interface every provider adapter implements, and the one error taxonomy they share."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRequest:
+    """One call to one model, already routed: `model` is the id the provider's API expects."""
+
+    model: str
+    messages: tuple[ChatMessage, ...]
+    params: SamplingParams
+    # Seconds the call may take at most (the smaller of the provider timeout and the caller's deadline).
+    timeout: float | None = None
+    json_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A finished answer. As the last stream event, `text` is empty: the deltas carried it."""
+
+    text: str
+    finish_reason: FinishReason
+    usage: TokenUsage
+    # The model id the provider says answered (may differ from the requested alias).
+    response_model: str = ""
+
+
+StreamEvent = TextDelta | Completion
+
+
+class ProviderErrorKind(enum.Enum):
+    """Why a provider call failed, and so what the router may do about it."""
+
+    RATE_LIMITED = "UPSTREAM_RATE_LIMITED"
+    UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    TIMEOUT = "UPSTREAM_TIMEOUT"
+    CONTEXT_LENGTH_EXCEEDED = "CONTEXT_LENGTH_EXCEEDED"
+    CONTENT_FILTERED = "CONTENT_FILTERED"
+    INVALID_REQUEST = "UPSTREAM_INVALID_REQUEST"
+    AUTHENTICATION = "UPSTREAM_AUTH_FAILED"
+    MALFORMED_RESPONSE = "UPSTREAM_MALFORMED_RESPONSE"
+
+    @property
+    def retryable(self) -> bool:
+        """Trying the same model again later may succeed."""
+        return self in _TRANSIENT
+
+    @property
+    def fallback_helps(self) -> bool:
+        """Another model may succeed where this one failed."""
+        return self is not ProviderErrorKind.INVALID_REQUEST
+
+
+_TRANSIENT = frozenset(
+    {
+        ProviderErrorKind.RATE_LIMITED,
+        ProviderErrorKind.UNAVAILABLE,
+        ProviderErrorKind.TIMEOUT,
+        ProviderErrorKind.MALFORMED_RESPONSE,
+    }
+)
+
+
+@dataclass(eq=False)
+class ProviderError(Exception):
+    """A failed provider call, classified once by the adapter that saw it. Never carries secrets."""
+
+    kind: ProviderErrorKind
+    message: str
+    status_code: int | None = None
+    retry_after: float | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def reason(self) -> str:
+        return self.kind.value
+
+
+class Provider(Protocol):
+    """A configured provider: owns its client and credentials; one instance serves all its models."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Load or connect once, at server start."""
+
+    async def aclose(self) -> None:
+        """Release clients, threads and models."""
+
+    async def generate(self, request: ProviderRequest) -> Completion:
+        """The whole answer at once."""
+        ...
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Text deltas in order, then exactly one Completion with usage and finish reason.
+
+        Closing the iterator early (the caller went away) must close the upstream request at once.
+        """
+        ...
+
+    async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...]) -> TokenCount:
+        """Tokens the messages take for `model`, counted without a network call where possible."""
+        ...

@@ -1,0 +1,93 @@
+"""Shaping the model's answer into the requested format: text, markdown, code or JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.domain import OutputFormat
+from orchestrator.errors import UnavailableError
+
+# An opening fence (``` or longer, optional info string), its body, and the same fence closing it.
+_FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ShapedAnswer:
+    text: str
+    code: str = ""
+    structured: Any = None
+    has_structured: bool = False
+
+
+class InvalidModelOutputError(UnavailableError):
+    """The model answered, but not in the requested format (another try or model may do better)."""
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    return [(m.group("info").strip().split(" ")[0].lower(), m.group("body")) for m in _FENCE.finditer(text)]
+
+
+def extract_code(text: str, language: str = "") -> str | None:
+    """The fenced block in `language` if there is one, else the first fenced block."""
+    blocks = _blocks(text)
+    if not blocks:
+        return None
+    wanted = language.lower()
+    for info, body in blocks:
+        if wanted and info == wanted:
+            return body.rstrip("\n")
+    return blocks[0][1].rstrip("\n")
+
+
+def _parse(candidate: str) -> Any:
+    try:
+        return json.loads(candidate)
+    except ValueError:
+        return _NO_VALUE
+
+
+def extract_json(text: str) -> Any:
+    """A JSON value from a fenced block that parses (json-tagged first), else the outermost object/array."""
+    blocks = _blocks(text)
+    ordered = [b for info, b in blocks if info == "json"] + [b for info, b in blocks if info != "json"]
+    for body in ordered:
+        value = _parse(body)
+        if value is not _NO_VALUE and isinstance(value, dict | list):
+            return value
+    whole = _parse(text.strip())
+    if whole is not _NO_VALUE:
+        return whole
+    decoder = json.JSONDecoder()
+    for start, char in enumerate(text):
+        if char in "{[":
+            try:
+                value, _ = decoder.raw_decode(text, start)
+            except ValueError:
+                continue
+            return value
+    return _NO_VALUE
+
+
+def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedAnswer:
+    """The answer in the requested format; InvalidModelOutputError when the text holds none."""
+    if output_format is OutputFormat.CODE:
+        code = extract_code(text, language)
+        if code is None:
+            raise InvalidModelOutputError(
+                "the model's answer holds no fenced code block", reason="INVALID_MODEL_OUTPUT"
+            )
+        return ShapedAnswer(text, code=code)
+    if output_format is OutputFormat.JSON:
+        value = extract_json(text)
+        if value is _NO_VALUE:
+            raise InvalidModelOutputError(
+                "the model's answer holds no JSON value", reason="INVALID_MODEL_OUTPUT"
+            )
+        return ShapedAnswer(text, structured=value, has_structured=True)
+    if output_format is OutputFormat.MARKDOWN:
+        return ShapedAnswer(text.strip() + "\n" if text.strip() else "")
+    return ShapedAnswer(text)

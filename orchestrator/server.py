@@ -1,0 +1,97 @@
+"""The grpc.aio server: both services, health, reflection, limits, keepalive and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from orchestrator_client.v1 import generation_pb2, generation_pb2_grpc, templates_pb2, templates_pb2_grpc
+
+from orchestrator.api.generation import GenerationServicer
+from orchestrator.api.templates import TemplateServicer
+from orchestrator.app import App, build_app
+from orchestrator.config import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = (
+    generation_pb2.DESCRIPTOR.services_by_name["GenerationService"].full_name,
+    templates_pb2.DESCRIPTOR.services_by_name["TemplateService"].full_name,
+)
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    s = settings.server
+    return [
+        ("grpc.max_receive_message_length", s.max_message_bytes),
+        ("grpc.max_send_message_length", s.max_message_bytes),
+        # Our own pings find dead peers during long streams.
+        ("grpc.keepalive_time_ms", int(s.keepalive_time_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(s.keepalive_timeout_seconds * 1000)),
+        # Enforcement: clients may ping only while calls are open and not more often than this.
+        ("grpc.keepalive_permit_without_calls", 0),
+        ("grpc.http2.min_ping_interval_without_data_ms", int(s.min_client_ping_interval_seconds * 1000)),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+class OrchestratorServer:
+    """A running server: `start()`, then `shutdown()` (health first, then drain, then stop)."""
+
+    def __init__(self, app: App, port: int | None = None) -> None:
+        self.app = app
+        settings = app.settings
+        self._server = grpc.aio.server(
+            options=server_options(settings),
+            maximum_concurrent_rpcs=settings.server.max_concurrent_rpcs,
+        )
+        generation_pb2_grpc.add_GenerationServiceServicer_to_server(
+            GenerationServicer(app.pipeline), self._server
+        )
+        templates_pb2_grpc.add_TemplateServiceServicer_to_server(TemplateServicer(app.pipeline), self._server)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        reflection.enable_server_reflection(
+            (
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            self._server,
+        )
+        requested = settings.server.port if port is None else port
+        self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
+        if self.port == 0:
+            raise OSError(f"cannot listen on {settings.server.host}:{requested}")
+        self._stopping = False
+
+    @classmethod
+    async def create(cls, settings: Settings, port: int | None = None) -> OrchestratorServer:
+        return cls(await build_app(settings), port)
+
+    async def start(self) -> None:
+        await self._server.start()
+        for service in ("", *SERVICE_NAMES):
+            await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        log.info("serving", extra={"port": self.port, "services": list(SERVICE_NAMES)})
+
+    async def shutdown(self) -> None:
+        """NOT_SERVING at once; keep accepting for drain_seconds; give in-flight calls grace_seconds."""
+        if self._stopping:
+            return
+        self._stopping = True
+        s = self.app.settings.server
+        await self.health.enter_graceful_shutdown()
+        log.info("shutting down", extra={"drain_seconds": s.drain_seconds, "grace_seconds": s.grace_seconds})
+        if s.drain_seconds:
+            await asyncio.sleep(s.drain_seconds)
+        await self._server.stop(s.grace_seconds)
+        await self.app.aclose()
+        log.info("stopped")
+
+    async def wait_for_termination(self) -> None:
+        await self._server.wait_for_termination()

@@ -1,0 +1,1 @@
+"""Prompt templates: the model, the stores, the sandboxed renderer and the registry that joins them."""

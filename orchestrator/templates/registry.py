@@ -1,0 +1,104 @@
+"""The template registry: validates and compiles on create, caches compiled versions, renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from jsonschema.validators import validator_for
+
+from orchestrator.domain import ChatMessage
+from orchestrator.errors import FieldViolation, invalid_fields
+from orchestrator.templates.model import PromptTemplate, validate_template
+from orchestrator.templates.renderer import CompiledTemplate, TemplateCompiler
+from orchestrator.templates.store import TemplatePage, TemplateStore
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPrompt:
+    template: PromptTemplate
+    messages: tuple[ChatMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    system: CompiledTemplate
+    user: CompiledTemplate
+    schema: Any  # a jsonschema validator, or None
+
+
+class TemplateRegistry:
+    def __init__(self, store: TemplateStore, compiler: TemplateCompiler | None = None) -> None:
+        self.store = store
+        self._compiler = compiler or TemplateCompiler()
+        self._compiled: dict[tuple[str, str], _Compiled] = {}
+
+    def _compile(self, template: PromptTemplate, prefix: str = "template") -> _Compiled:
+        schema_validator = None
+        if template.variables_schema is not None:
+            cls = validator_for(template.variables_schema, default=Draft202012Validator)
+            try:
+                cls.check_schema(template.variables_schema)
+            except SchemaError as exc:
+                raise invalid_fields(
+                    "variables_schema is not a valid JSON Schema",
+                    [FieldViolation(f"{prefix}.variables_schema", exc.message)],
+                    reason="INVALID_VARIABLES_SCHEMA",
+                ) from None
+            schema_validator = cls(template.variables_schema)
+        return _Compiled(
+            system=self._compiler.compile(template.system_message, f"{prefix}.system_message"),
+            user=self._compiler.compile(template.user_message_template, f"{prefix}.user_message_template"),
+            schema=schema_validator,
+        )
+
+    async def create(self, template: PromptTemplate) -> PromptTemplate:
+        validate_template(template)
+        compiled = self._compile(template)  # syntax errors surface before anything is stored
+        stored = await self.store.create(template)
+        self._compiled[(stored.template_id, stored.version)] = compiled
+        return stored
+
+    async def get(self, template_id: str, version: str = "") -> PromptTemplate:
+        return await self.store.get(template_id, version)
+
+    async def list(self, page_size: int, page_token: str = "", use_case: str = "") -> TemplatePage:
+        return await self.store.list(page_size, page_token, use_case)
+
+    async def delete(self, template_id: str, version: str = "", etag: str = "") -> list[str]:
+        removed = await self.store.delete(template_id, version, etag)
+        for v in removed:
+            self._compiled.pop((template_id, v), None)
+        return removed
+
+    async def render(self, template_id: str, version: str, variables: dict[str, Any]) -> RenderedPrompt:
+        template = await self.store.get(template_id, version)
+        missing = [name for name in template.required_variables if name not in variables]
+        if missing:
+            raise invalid_fields(
+                f"template {template_id!r} needs variables: {', '.join(missing)}",
+                [FieldViolation(f"variables.{name}", "required by the template") for name in missing],
+                reason="MISSING_TEMPLATE_VARIABLES",
+            )
+        key = (template.template_id, template.version)
+        compiled = self._compiled.get(key)
+        if compiled is None:  # stored by another replica, or before a restart
+            compiled = self._compiled[key] = self._compile(template)
+        values = {**template.optional_variables, **variables}
+        if compiled.schema is not None:
+            errors = sorted(compiled.schema.iter_errors(values), key=lambda e: list(e.absolute_path))
+            if errors:
+                raise invalid_fields(
+                    f"variables do not satisfy the template's schema: {errors[0].message}",
+                    [
+                        FieldViolation(".".join(["variables", *(str(p) for p in e.absolute_path)]), e.message)
+                        for e in errors
+                    ],
+                    reason="VARIABLES_SCHEMA_MISMATCH",
+                )
+        system = compiled.system.render(values)
+        user = compiled.user.render(values)
+        messages = (ChatMessage("system", system),) if system.strip() else ()
+        return RenderedPrompt(template, (*messages, ChatMessage("user", user)))
