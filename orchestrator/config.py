@@ -211,7 +211,14 @@ def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None 
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"config file {path}: the top level must be a mapping")
+    return settings_from_mapping(raw, env, source)
+
+
+def settings_from_mapping(
+    raw: dict[str, Any], env: Mapping[str, str] | None = None, source: str = "configuration"
+) -> Settings:
+    """Validate an already-parsed configuration (plus env vars); raises ConfigError naming bad paths."""
     try:
-        return Settings.model_validate(_with_environment(raw, env))
+        return Settings.model_validate(_with_environment(raw, os.environ if env is None else env))
     except ValidationError as exc:
         raise ConfigError(_format(exc, source)) from None

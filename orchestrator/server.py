@@ -7,20 +7,20 @@ import logging
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
-from orchestrator_client.v1 import generation_pb2, generation_pb2_grpc, templates_pb2, templates_pb2_grpc
+from orchestrator_client.v1 import generation_pb2, templates_pb2
 
 from orchestrator.api.generation import GenerationServicer
+from orchestrator.api.handlers import add_service
+from orchestrator.api.reflection import enable_reflection
 from orchestrator.api.templates import TemplateServicer
 from orchestrator.app import App, build_app
 from orchestrator.config import Settings
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = (
-    generation_pb2.DESCRIPTOR.services_by_name["GenerationService"].full_name,
-    templates_pb2.DESCRIPTOR.services_by_name["TemplateService"].full_name,
-)
+GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
+TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
+SERVICE_NAMES = (GENERATION_SERVICE.full_name, TEMPLATE_SERVICE.full_name)
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
@@ -49,20 +49,12 @@ class OrchestratorServer:
             options=server_options(settings),
             maximum_concurrent_rpcs=settings.server.max_concurrent_rpcs,
         )
-        generation_pb2_grpc.add_GenerationServiceServicer_to_server(
-            GenerationServicer(app.pipeline), self._server
-        )
-        templates_pb2_grpc.add_TemplateServiceServicer_to_server(TemplateServicer(app.pipeline), self._server)
+        add_service(self._server, GenerationServicer(app.pipeline), GENERATION_SERVICE)
+        add_service(self._server, TemplateServicer(app.pipeline), TEMPLATE_SERVICE)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        reflection.enable_server_reflection(
-            (
-                *SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            self._server,
-        )
+        health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+        enable_reflection(self._server, (*SERVICE_NAMES, health_service))
         requested = settings.server.port if port is None else port
         self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
         if self.port == 0:

@@ -25,10 +25,13 @@ PROTO_PACKAGE = "orchestrator/v1"
 OUT_DIR = ROOT / "clients/python/orchestrator_client/v1"
 IMPORT_FROM = re.compile(r"^from orchestrator\.v1 import ", re.MULTILINE)
 IMPORT_TO = "from orchestrator_client.v1 import "
+# The contract with its comments, for server reflection (`grpcurl describe`) and for tools (-protoset).
+DESCRIPTOR_SET = "orchestrator_v1.binpb"
 INIT = '"""Generated protobuf and gRPC stubs for orchestrator.v1 (do not edit; run `make proto`)."""\n'
 
 
 def generate(dest: Path) -> None:
+    (dest / PROTO_PACKAGE).mkdir(parents=True)
     protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PROTO_PACKAGE).glob("*.proto"))
     well_known = str(resources.files("grpc_tools") / "_proto")
     args = [
@@ -38,19 +41,24 @@ def generate(dest: Path) -> None:
         f"--python_out={dest}",
         f"--pyi_out={dest}",
         f"--grpc_python_out={dest}",
+        f"--descriptor_set_out={dest / PROTO_PACKAGE / DESCRIPTOR_SET}",
+        "--include_source_info",
         *protos,
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
 
 
-def rendered_files() -> dict[str, str]:
-    """Generate into a scratch directory and return {file name: final text}."""
+def rendered_files() -> dict[str, bytes]:
+    """Generate into a scratch directory and return {file name: final content}."""
     with tempfile.TemporaryDirectory() as scratch:
         generate(Path(scratch))
         produced = Path(scratch) / PROTO_PACKAGE
-        files = {p.name: IMPORT_FROM.sub(IMPORT_TO, p.read_text()) for p in sorted(produced.iterdir())}
-    files["__init__.py"] = INIT
+        files = {
+            p.name: p.read_bytes() if p.name == DESCRIPTOR_SET else IMPORT_FROM.sub(IMPORT_TO, p.read_text()).encode()
+            for p in sorted(produced.iterdir())
+        }
+    files["__init__.py"] = INIT.encode()
     return files
 
 
@@ -64,7 +72,7 @@ def main() -> int:
     stale = sorted(
         name
         for name in wanted.keys() | present
-        if name not in present or name not in wanted or (OUT_DIR / name).read_text() != wanted[name]
+        if name not in present or name not in wanted or (OUT_DIR / name).read_bytes() != wanted[name]
     )
     if check:
         if stale:
@@ -75,8 +83,8 @@ def main() -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     for name in present - wanted.keys():
         (OUT_DIR / name).unlink()
-    for name, text in wanted.items():
-        (OUT_DIR / name).write_text(text)
+    for name, content in wanted.items():
+        (OUT_DIR / name).write_bytes(content)
     print(f"wrote {len(wanted)} files to {OUT_DIR.relative_to(ROOT)}")
     return 0
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -104,7 +104,7 @@ class CompiledTemplate:
             raise InvalidArgumentError(
                 f"the template did something the sandbox forbids: {exc}", reason="TEMPLATE_SECURITY_VIOLATION"
             ) from None
-        except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
             raise InvalidArgumentError(
                 f"rendering {self._field_name} failed: {type(exc).__name__}: {exc}",
                 reason="TEMPLATE_RENDER_FAILED",

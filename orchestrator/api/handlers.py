@@ -1,0 +1,78 @@
+"""Method handlers built from the service descriptors, with lenient request decoding.
+
+grpcio answers INTERNAL when request bytes do not parse. A caller's malformed message is the
+caller's error, so decoding failures reach the handler as `MalformedRequest` and become
+INVALID_ARGUMENT (reason MALFORMED_REQUEST) like every other bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import DecodeError
+
+from orchestrator.api.status import abort
+from orchestrator.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedRequest:
+    problem: str
+
+
+def _lenient(message_class: Any) -> Callable[[bytes], Any]:
+    def deserialize(data: bytes) -> Any:
+        try:
+            return message_class.FromString(data)
+        except DecodeError as exc:
+            return MalformedRequest(str(exc))
+
+    return deserialize
+
+
+def _malformed(request: MalformedRequest) -> InvalidArgumentError:
+    return InvalidArgumentError(f"the request message could not be decoded: {request.problem}", reason="MALFORMED_REQUEST")
+
+
+def _unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, MalformedRequest):
+            await abort(context, _malformed(request))
+        return await behavior(request, context)
+
+    return handle
+
+
+def _server_streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        if isinstance(request, MalformedRequest):
+            await abort(context, _malformed(request))
+        async for response in behavior(request, context):
+            yield response
+
+    return handle
+
+
+def add_service(server: grpc.aio.Server, servicer: Any, service: ServiceDescriptor) -> None:
+    """Register every method of `service` on `server`, served by the same-named servicer methods."""
+    handlers: dict[str, grpc.RpcMethodHandler] = {}
+    for method in service.methods:
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        behavior = getattr(servicer, method.name)
+        if method.client_streaming:
+            raise TypeError(f"{method.full_name}: client streaming is not used by this service")
+        make = grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
+        wrap = _server_streaming if method.server_streaming else _unary
+        handlers[method.name] = make(
+            wrap(behavior),
+            request_deserializer=_lenient(request_class),
+            response_serializer=response_class.SerializeToString,
+        )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service.full_name, handlers),))
+    server.add_registered_method_handlers(service.full_name, handlers)

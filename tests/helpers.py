@@ -1,0 +1,114 @@
+"""Shared test helpers: settings, error-detail decoding, and a server in its own process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from orchestrator.config import Settings, settings_from_mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+
+
+def local_settings(**sections: Any) -> Settings:
+    """The embedded model on a free loopback port with the shipped templates; no env vars."""
+    raw: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": 0, "grace_seconds": 2},
+        "templates": {"directory": str(TEMPLATES)},
+    }
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
+    return settings_from_mapping(raw, env={})
+
+
+class ErrorDetails:
+    """The google.rpc details of a failed call, decoded."""
+
+    def __init__(self, error: grpc.aio.AioRpcError | grpc.RpcError) -> None:
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        assert status is not None, "the error carries no google.rpc.Status details"
+        self.code = error.code()
+        self.message = status.message
+        self.reason = ""
+        self.metadata: dict[str, str] = {}
+        self.field_violations: dict[str, str] = {}
+        self.retry_delay: float | None = None
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                self.reason, self.metadata = info.reason, dict(info.metadata)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                self.field_violations = {v.field: v.description for v in bad.field_violations}
+            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                self.retry_delay = retry.retry_delay.ToTimedelta().total_seconds()
+
+
+class ServerProcess:
+    """`python -m orchestrator serve` in a child process, on a free port."""
+
+    def __init__(self, config: dict[str, Any], tmp_path: Path, env: dict[str, str] | None = None) -> None:
+        merged = {
+            "server": {"host": "127.0.0.1", "port": 0},
+            "templates": {"directory": str(TEMPLATES)},
+            **config,
+        }
+        merged["server"] = {"host": "127.0.0.1", "port": 0, **config.get("server", {})}
+        self.config_path = tmp_path / "orchestrator.yaml"
+        self.config_path.write_text(yaml.safe_dump(merged))
+        child_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+        child_env.update(env or {})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orchestrator", "serve", "--config", str(self.config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=child_env,
+            cwd=ROOT,
+        )
+        self.port = self._read_port()
+        self.target = f"127.0.0.1:{self.port}"
+
+    def _read_port(self, timeout: float = 60.0) -> int:
+        deadline = time.monotonic() + timeout
+        assert self.process.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"server exited early: {self.process.stderr.read() if self.process.stderr else ''}")
+            match = re.search(r"listening on port (\d+)", line)
+            if match:
+                return int(match.group(1))
+        raise TimeoutError("server did not report its port")
+
+    def terminate(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.terminate()
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+    def stderr_text(self) -> str:
+        assert self.process.stderr is not None
+        return self.process.stderr.read()
