@@ -23,9 +23,7 @@ async def serve(settings: Settings, port: int | None) -> None:
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(
-            signum, lambda: stopping or stopping.append(loop.create_task(server.shutdown()))
-        )
+        loop.add_signal_handler(signum, lambda: stopping or stopping.append(loop.create_task(server.shutdown())))
     # Printed for people and scripts alike (tests read it to learn the port when --port 0).
     print(f"orchestrator listening on port {server.port}", flush=True)
     await server.wait_for_termination()
@@ -38,9 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="run the gRPC server")
     serve_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
-    serve_cmd.add_argument(
-        "--port", type=int, help="gRPC port (default: server.port, 50051; 0 picks a free one)"
-    )
+    serve_cmd.add_argument("--port", type=int, help="gRPC port (default: server.port, 50051; 0 picks a free one)")
     check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
     check_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
     args = parser.parse_args(argv)

@@ -111,14 +111,10 @@ class Pipeline:
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         prepared = await self._prepare(request)
-        finished = await self.router.complete(
-            prepared.plan, prepared.messages, prepared.params, prepared.deadline
-        )
+        finished = await self.router.complete(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
         return self._result(prepared, finished.completion.text, finished)
 
-    async def stream(
-        self, request: GenerationRequest
-    ) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         """StreamStarted, then TextDelta pieces, then the GenerationResult (its text is the whole answer)."""
         prepared = await self._prepare(request)
         parts: list[str] = []
@@ -135,9 +131,7 @@ class Pipeline:
         finally:
             await events.aclose()
 
-    async def count_tokens(
-        self, model_name: str, messages: tuple[ChatMessage, ...]
-    ) -> tuple[CatalogModel, TokenCount]:
+    async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[CatalogModel, TokenCount]:
         model = self.router.catalog.get(model_name)
         count = await self.router.provider(model).count_tokens(model.settings.wire_name, messages)
         return model, count

@@ -84,9 +84,7 @@ def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedA
     if output_format is OutputFormat.JSON:
         value = extract_json(text)
         if value is _NO_VALUE:
-            raise InvalidModelOutputError(
-                "the model's answer holds no JSON value", reason="INVALID_MODEL_OUTPUT"
-            )
+            raise InvalidModelOutputError("the model's answer holds no JSON value", reason="INVALID_MODEL_OUTPUT")
         return ShapedAnswer(text, structured=value, has_structured=True)
     if output_format is OutputFormat.MARKDOWN:
         return ShapedAnswer(text.strip() + "\n" if text.strip() else "")

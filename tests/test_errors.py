@@ -6,7 +6,8 @@ import grpc
 import pytest
 from google.protobuf import struct_pb2
 from orchestrator_client import OrchestratorClient
-from orchestrator_client.v1 import common_pb2, generation_pb2 as gen
+from orchestrator_client.v1 import common_pb2
+from orchestrator_client.v1 import generation_pb2 as gen
 
 from tests.helpers import ErrorDetails
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from orchestrator_client import OrchestratorClient
-from orchestrator_client.v1 import common_pb2, generation_pb2 as gen
+from orchestrator_client.v1 import common_pb2
+from orchestrator_client.v1 import generation_pb2 as gen
 
 SHORT = gen.GenerationParams(max_output_tokens=24, temperature=0.0)
 

@@ -76,7 +76,10 @@ def test_generate_with_the_code_generation_template(server: ServerProcess) -> No
 
 
 def test_stream_generate_streams_events(server: ServerProcess) -> None:
-    request = {"messages": [{"role": "ROLE_USER", "content": "Name three colors."}], "params": {"max_output_tokens": 16}}
+    request = {
+        "messages": [{"role": "ROLE_USER", "content": "Name three colors."}],
+        "params": {"max_output_tokens": 16},
+    }
 
     result = grpcurl(server, "orchestrator.v1.GenerationService/StreamGenerate", data=request)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orchestrator_client import OrchestratorClient
-from orchestrator_client.v1 import common_pb2, generation_pb2 as gen
+from orchestrator_client.v1 import common_pb2
+from orchestrator_client.v1 import generation_pb2 as gen
 
 from tests.helpers import ServerProcess
 
@@ -37,4 +38,3 @@ async def test_sigterm_during_a_stream_drains_then_exits_zero(tmp_path: Path) ->
         assert await asyncio.to_thread(server.process.wait, 30) == 0
     finally:
         server.stop()
-

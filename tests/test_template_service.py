@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 from orchestrator_client import OrchestratorClient
-from orchestrator_client.v1 import common_pb2, templates_pb2 as tpl
+from orchestrator_client.v1 import common_pb2
+from orchestrator_client.v1 import templates_pb2 as tpl
 
 from tests.helpers import ErrorDetails
 
@@ -38,7 +39,9 @@ async def test_create_assigns_versions_and_get_returns_latest_or_pinned(client: 
     first = await create(client, greeting("greet_versions"))
     second = await create(client, greeting("greet_versions", "Hi {{ name }}."))
 
-    latest = (await client.templates.GetTemplate(tpl.GetTemplateRequest(template_id="greet_versions"), timeout=5)).template
+    latest = (
+        await client.templates.GetTemplate(tpl.GetTemplateRequest(template_id="greet_versions"), timeout=5)
+    ).template
     pinned = (
         await client.templates.GetTemplate(tpl.GetTemplateRequest(template_id="greet_versions", version="1"), timeout=5)
     ).template

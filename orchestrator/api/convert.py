@@ -180,9 +180,7 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
     if proto.template_version and not proto.template_id:
         problems.add("template_version", "needs template_id")
     variables = struct_to_dict(proto.variables, "variables", problems)
-    schema = (
-        struct_to_dict(proto.json_schema, "json_schema", problems) if proto.HasField("json_schema") else None
-    )
+    schema = struct_to_dict(proto.json_schema, "json_schema", problems) if proto.HasField("json_schema") else None
     request = GenerationRequest(
         request_id=proto.request_id or uuid.uuid4().hex,
         task_type=proto.task_type,

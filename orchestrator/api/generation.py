@@ -39,9 +39,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
-                    yield generation_pb2.StreamGenerateResponse(
-                        delta=generation_pb2.StreamDelta(text=event.text)
-                    )
+                    yield generation_pb2.StreamGenerateResponse(delta=generation_pb2.StreamDelta(text=event.text))
                 elif isinstance(event, StreamStarted):
                     start = generation_pb2.StreamStart(
                         request_id=event.request_id, model=event.model, provider=event.provider
@@ -63,9 +61,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         if request.text:
             messages.append(ChatMessage("user", request.text))
         model, count = await self._pipeline.count_tokens(request.model, tuple(messages))
-        return generation_pb2.CountTokensResponse(
-            token_count=count.count, model=model.name, estimated=count.estimated
-        )
+        return generation_pb2.CountTokensResponse(token_count=count.count, model=model.name, estimated=count.estimated)
 
     @unary
     async def ListModels(

@@ -36,7 +36,9 @@ def _lenient(message_class: Any) -> Callable[[bytes], Any]:
 
 
 def _malformed(request: MalformedRequest) -> InvalidArgumentError:
-    return InvalidArgumentError(f"the request message could not be decoded: {request.problem}", reason="MALFORMED_REQUEST")
+    return InvalidArgumentError(
+        f"the request message could not be decoded: {request.problem}", reason="MALFORMED_REQUEST"
+    )
 
 
 def _unary(behavior: Callable[..., Any]) -> Callable[..., Any]:

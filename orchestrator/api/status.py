@@ -31,9 +31,7 @@ def _pack(message: Any) -> any_pb2.Any:
 
 def to_status(error: OrchestratorError) -> grpc.Status:
     code = _CODES[error.kind]
-    details = [
-        _pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
-    ]
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))]
     if error.field_violations:
         details.append(
             _pack(

@@ -105,8 +105,7 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         model, count = await self._pipeline.count_tokens(request.model, rendered.messages)
         return templates_pb2.RenderTemplateResponse(
             messages=[
-                common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content)
-                for m in rendered.messages
+                common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in rendered.messages
             ],
             token_count=count.count,
             model=model.name,

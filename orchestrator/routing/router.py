@@ -126,9 +126,7 @@ class Router:
         params = SamplingParams(
             params.temperature, params.top_p, min(max_out, model.settings.max_output_tokens), params.stop
         )
-        return ProviderRequest(
-            model=model.settings.wire_name, messages=messages, params=params, timeout=timeout
-        )
+        return ProviderRequest(model=model.settings.wire_name, messages=messages, params=params, timeout=timeout)
 
     async def stream(
         self,
@@ -156,9 +154,7 @@ class Router:
                     attempts.append(_attempt(model, AttemptOutcome.SUCCESS, "", started))
                     yield RouteFinished(event, model, attempts)
                     return
-                raise ProviderError(
-                    ProviderErrorKind.MALFORMED_RESPONSE, "stream ended without a final event"
-                )
+                raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, "stream ended without a final event")
             except ProviderError as exc:
                 attempts.append(_attempt(model, AttemptOutcome.ERROR, exc.reason, started))
                 if announced:
@@ -220,9 +216,7 @@ def _all_failed(attempts: list[Attempt], last: ProviderError | None) -> Orchestr
             reason="UPSTREAM_RATE_LIMITED",
             retry_after=last.retry_after,
         )
-    if last is not None and all(
-        a.error_reason == ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED.value for a in attempts
-    ):
+    if last is not None and all(a.error_reason == ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED.value for a in attempts):
         return InvalidArgumentError(
             f"the prompt does not fit any model's context window; tried: {tried}",
             reason="CONTEXT_LENGTH_EXCEEDED",

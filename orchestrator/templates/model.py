@@ -68,9 +68,7 @@ def validate_template(template: PromptTemplate, field_prefix: str = "template") 
         )
     if template.version and not _NAME.match(template.version):
         problems.append(
-            FieldViolation(
-                f"{field_prefix}.version", "must be 1-128 characters: letters, digits, '_', '-', '.'"
-            )
+            FieldViolation(f"{field_prefix}.version", "must be 1-128 characters: letters, digits, '_', '-', '.'")
         )
     if not template.user_message_template.strip():
         problems.append(FieldViolation(f"{field_prefix}.user_message_template", "must not be empty"))
