@@ -16,7 +16,7 @@ from orchestrator.routing.router import Router
 from orchestrator.templates.loader import load_directory
 from orchestrator.templates.registry import TemplateRegistry
 from orchestrator.templates.renderer import RenderLimits, TemplateCompiler
-from orchestrator.templates.store import MemoryTemplateStore
+from orchestrator.templates.stores import open_store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ async def build_app(settings: Settings) -> App:
         max_template_chars=settings.templates.max_template_bytes,
         max_output_chars=settings.templates.max_rendered_bytes,
     )
-    registry = TemplateRegistry(MemoryTemplateStore(), TemplateCompiler(limits))
+    registry = TemplateRegistry(await open_store(settings.templates.store), TemplateCompiler(limits))
     directory = settings.templates.directory
     if directory:
         path = Path(directory)
@@ -54,5 +54,6 @@ async def build_app(settings: Settings) -> App:
         providers,
         {name: spec.timeout_seconds for name, spec in settings.providers.items()},
         settings.tasks,
+        settings.routing,
     )
     return App(settings, providers, Pipeline(registry, router))

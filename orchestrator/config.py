@@ -36,7 +36,6 @@ class ServerSettings(_Strict):
     # balancers and probes notice), then in-flight calls get grace_seconds to finish.
     drain_seconds: float = Field(0.0, ge=0)
     grace_seconds: float = Field(30.0, ge=0)
-    max_concurrent_rpcs: int | None = Field(None, gt=0)
     keepalive_time_seconds: float = Field(60.0, gt=0)
     keepalive_timeout_seconds: float = Field(20.0, gt=0)
     # Clients may ping no more often than this while idle; faster pings get the connection closed.
@@ -97,11 +96,57 @@ class TaskSettings(_Strict):
     params: ParamsSettings = ParamsSettings()
 
 
+class TemplateStoreSettings(_Strict):
+    # memory: this process only; sqlite: one file (the embedded default); postgres: shared by many replicas.
+    type: Literal["memory", "sqlite", "postgres"] = "sqlite"
+    # sqlite only; relative paths are relative to the working directory.
+    path: str = Field("orchestrator-templates.db", min_length=1)
+    # postgres only, e.g. postgresql://user:password@host:5432/db (a secret: it may carry the password).
+    dsn: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_type(self) -> TemplateStoreSettings:
+        if self.type == "postgres" and not (self.dsn and self.dsn.get_secret_value()):
+            raise ValueError("dsn is required for type postgres")
+        if self.type != "postgres" and self.dsn is not None:
+            raise ValueError("dsn applies only to type postgres")
+        return self
+
+
+class BreakerConfig(_Strict):
+    # Consecutive transient failures that open a model's circuit.
+    failure_threshold: int = Field(5, ge=1)
+    # First cooldown; each failed half-open probe doubles it, up to max_cooldown_seconds.
+    cooldown_seconds: float = Field(5.0, gt=0)
+    max_cooldown_seconds: float = Field(300.0, gt=0)
+
+
+class RetryBudgetConfig(_Strict):
+    # gRFC A6 retry throttling, per model: retries stop while tokens <= max_tokens / 2.
+    max_tokens: float = Field(10.0, gt=0)
+    token_ratio: float = Field(0.1, gt=0)
+
+
+class RoutingSettings(_Strict):
+    # Tries of one model (the first plus retries) for transient errors.
+    max_attempts_per_model: int = Field(3, ge=1, le=10)
+    backoff_initial_seconds: float = Field(0.2, ge=0)
+    backoff_max_seconds: float = Field(5.0, ge=0)
+    # A stream that sends nothing for this long has stalled and is abandoned.
+    stream_idle_timeout_seconds: float = Field(30.0, gt=0)
+    latency_ewma_alpha: float = Field(0.2, gt=0, le=1)
+    # Generate/StreamGenerate calls in flight at once; beyond it RESOURCE_EXHAUSTED at once.
+    max_concurrent_requests: int | None = Field(None, gt=0)
+    breaker: BreakerConfig = BreakerConfig()
+    retry_budget: RetryBudgetConfig = RetryBudgetConfig()
+
+
 class TemplateSettings(_Strict):
     # Template files (YAML or JSON) loaded at start; relative paths are relative to the working directory.
     directory: str | None = "templates"
     max_template_bytes: int = Field(64 * 1024, gt=0)
     max_rendered_bytes: int = Field(1024 * 1024, gt=0)
+    store: TemplateStoreSettings = TemplateStoreSettings()
 
 
 class Settings(_Strict):
@@ -110,6 +155,7 @@ class Settings(_Strict):
     models: tuple[ModelSettings, ...] = ()
     default_model: str | None = None
     tasks: dict[str, TaskSettings] = {}
+    routing: RoutingSettings = RoutingSettings()
     templates: TemplateSettings = TemplateSettings()
 
     @model_validator(mode="after")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from orchestrator.domain import (
     TextDelta,
     TokenCount,
 )
-from orchestrator.errors import FieldViolation, invalid_fields
+from orchestrator.errors import FieldViolation, QuotaViolation, ResourceExhaustedError, invalid_fields
 from orchestrator.responses import InvalidModelOutputError, shape
 from orchestrator.routing.catalog import CatalogModel
 from orchestrator.routing.router import RouteFinished, Router, RouteStarted
@@ -42,10 +43,34 @@ class PreparedRequest:
     started: float
 
 
+class Admission:
+    """Load shedding: at most `limit` generations in flight; the next one is refused at once."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.in_flight = 0
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        if self.limit is not None and self.in_flight >= self.limit:
+            raise ResourceExhaustedError(
+                f"the server is at its limit of {self.limit} concurrent generations; retry shortly",
+                reason="OVERLOADED",
+                retry_after=1.0,
+                quota_violations=[QuotaViolation("concurrent_requests", f"at most {self.limit} in flight")],
+            )
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+
+
 class Pipeline:
     def __init__(self, templates: TemplateRegistry, router: Router) -> None:
         self.templates = templates
         self.router = router
+        self.admission = Admission(router.settings.max_concurrent_requests)
 
     async def _prepare(self, request: GenerationRequest) -> PreparedRequest:
         started = time.monotonic()
@@ -59,7 +84,6 @@ class Pipeline:
                 reason="EMPTY_REQUEST",
             )
         validator = _schema_validator(request.json_schema)
-        plan = self.router.plan(request.selection, request.task_type)
         messages: tuple[ChatMessage, ...] = ()
         template_version = ""
         if request.template_id:
@@ -69,10 +93,15 @@ class Pipeline:
             messages = rendered.messages
             template_version = rendered.template.version
         output_format = OutputFormat.JSON if validator is not None else request.output_format
+        messages = (*messages, *request.messages)
+        params = request.params.merged_over(_task_params(self.router, request.task_type))
+        # A rough count (4 characters a token) is enough to compare costs; windows are checked exactly later.
+        prompt_estimate = sum(len(m.content) for m in messages) // 4
+        plan = self.router.plan(request.selection, request.task_type, prompt_estimate, params.max_output_tokens)
         return PreparedRequest(
             request=request,
-            messages=(*messages, *request.messages),
-            params=request.params.merged_over(_task_params(self.router, request.task_type)),
+            messages=messages,
+            params=params,
             plan=plan,
             output_format=output_format,
             schema_validator=validator,
@@ -110,12 +139,18 @@ class Pipeline:
         )
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        prepared = await self._prepare(request)
-        finished = await self.router.complete(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
-        return self._result(prepared, finished.completion.text, finished)
+        with self.admission.admit():
+            prepared = await self._prepare(request)
+            finished = await self.router.complete(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
+            return self._result(prepared, finished.completion.text, finished)
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         """StreamStarted, then TextDelta pieces, then the GenerationResult (its text is the whole answer)."""
+        with self.admission.admit():
+            async for event in self._stream(request):
+                yield event
+
+    async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         prepared = await self._prepare(request)
         parts: list[str] = []
         events = self.router.stream(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
@@ -133,7 +168,7 @@ class Pipeline:
 
     async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[CatalogModel, TokenCount]:
         model = self.router.catalog.get(model_name)
-        count = await self.router.provider(model).count_tokens(model.settings.wire_name, messages)
+        count = await self.router.provider(model).count_tokens(model.settings.wire_name, messages, exact=True)
         return model, count
 
 

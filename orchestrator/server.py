@@ -45,10 +45,7 @@ class OrchestratorServer:
     def __init__(self, app: App, port: int | None = None) -> None:
         self.app = app
         settings = app.settings
-        self._server = grpc.aio.server(
-            options=server_options(settings),
-            maximum_concurrent_rpcs=settings.server.max_concurrent_rpcs,
-        )
+        self._server = grpc.aio.server(options=server_options(settings))
         add_service(self._server, GenerationServicer(app.pipeline), GENERATION_SERVICE)
         add_service(self._server, TemplateServicer(app.pipeline), TEMPLATE_SERVICE)
         self.health = health.aio.HealthServicer()

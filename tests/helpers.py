@@ -26,7 +26,7 @@ def local_settings(**sections: Any) -> Settings:
     """The embedded model on a free loopback port with the shipped templates; no env vars."""
     raw: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": 0, "grace_seconds": 2},
-        "templates": {"directory": str(TEMPLATES)},
+        "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
     }
     for key, value in sections.items():
         raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
@@ -66,8 +66,8 @@ class ServerProcess:
     def __init__(self, config: dict[str, Any], tmp_path: Path, env: dict[str, str] | None = None) -> None:
         merged = {
             "server": {"host": "127.0.0.1", "port": 0},
-            "templates": {"directory": str(TEMPLATES)},
             **config,
+            "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}, **config.get("templates", {})},
         }
         merged["server"] = {"host": "127.0.0.1", "port": 0, **config.get("server", {})}
         self.config_path = tmp_path / "orchestrator.yaml"

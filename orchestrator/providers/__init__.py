@@ -14,8 +14,29 @@ def _local(name: str, settings: ProviderSettings) -> Provider:
     return LocalProvider(name, settings)
 
 
+def _openai(name: str, settings: ProviderSettings) -> Provider:
+    from orchestrator.providers.openai_chat import OPENAI, OpenAIChatProvider
+
+    return OpenAIChatProvider(name, settings, OPENAI)
+
+
+def _openai_compatible(name: str, settings: ProviderSettings) -> Provider:
+    from orchestrator.providers.openai_chat import COMPATIBLE, OpenAIChatProvider
+
+    return OpenAIChatProvider(name, settings, COMPATIBLE)
+
+
+def _anthropic(name: str, settings: ProviderSettings) -> Provider:
+    from orchestrator.providers.anthropic_messages import AnthropicProvider
+
+    return AnthropicProvider(name, settings)
+
+
 PROVIDER_FACTORIES: dict[str, Callable[[str, ProviderSettings], Provider]] = {
     "local": _local,
+    "openai": _openai,
+    "openai_compatible": _openai_compatible,
+    "anthropic": _anthropic,
 }
 
 

@@ -45,6 +45,7 @@ class ProviderErrorKind(enum.Enum):
     CONTEXT_LENGTH_EXCEEDED = "CONTEXT_LENGTH_EXCEEDED"
     CONTENT_FILTERED = "CONTENT_FILTERED"
     INVALID_REQUEST = "UPSTREAM_INVALID_REQUEST"
+    MODEL_NOT_FOUND = "UPSTREAM_MODEL_NOT_FOUND"
     AUTHENTICATION = "UPSTREAM_AUTH_FAILED"
     MALFORMED_RESPONSE = "UPSTREAM_MALFORMED_RESPONSE"
 
@@ -109,6 +110,6 @@ class Provider(Protocol):
         """
         ...
 
-    async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...]) -> TokenCount:
-        """Tokens the messages take for `model`, counted without a network call where possible."""
+    async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
+        """Tokens the messages take for `model`, offline. `exact` allows a provider's count endpoint."""
         ...

@@ -100,7 +100,7 @@ class LocalProvider:
         )
         return tokens, formatted
 
-    async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...]) -> TokenCount:
+    async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
         # Tokenizing reads the vocabulary only (no context state), so it need not queue behind generations.
         tokens, _ = self._prompt_tokens(messages)
         return TokenCount(len(tokens))

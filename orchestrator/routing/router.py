@@ -1,16 +1,19 @@
-"""Chooses the order in which models are tried and walks it, recording every attempt.
+"""Walks the plan: retries transient failures with backoff, falls back, respects breakers and deadlines.
 
 Fallback happens only while nothing has reached the caller: once a streamed delta has been sent, a
-failure ends the stream with an error instead of silently switching models.
+failure (cut, stall beyond the idle timeout, malformed chunk) ends the stream with an error.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
-from orchestrator.config import TaskSettings
+from orchestrator.config import RoutingSettings, TaskSettings
 from orchestrator.domain import (
     Attempt,
     AttemptOutcome,
@@ -20,22 +23,14 @@ from orchestrator.domain import (
     SamplingParams,
     TextDelta,
 )
-from orchestrator.errors import (
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InvalidArgumentError,
-    OrchestratorError,
-    ResourceExhaustedError,
-    UnavailableError,
-)
-from orchestrator.providers.base import (
-    Completion,
-    Provider,
-    ProviderError,
-    ProviderErrorKind,
-    ProviderRequest,
-)
+from orchestrator.errors import DeadlineExceededError, UnavailableError
+from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
 from orchestrator.routing.catalog import CatalogModel, ModelCatalog
+from orchestrator.routing.health import BreakerSettings, BudgetSettings, ModelHealth
+from orchestrator.routing.outcomes import all_failed, caller_error
+from orchestrator.routing.planner import plan_models
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +50,15 @@ class RouteFinished:
 RouteEvent = RouteStarted | TextDelta | RouteFinished
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What one request's walk through the plan has seen so far."""
+
+    attempts: list[Attempt]
+    skipped: list[str]
+    last_error: ProviderError | None = None
+
+
 class Router:
     def __init__(
         self,
@@ -62,59 +66,42 @@ class Router:
         providers: Mapping[str, Provider],
         provider_timeouts: Mapping[str, float],
         tasks: Mapping[str, TaskSettings],
+        settings: RoutingSettings | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.catalog = catalog
+        self.settings = settings = settings or RoutingSettings()
         self._providers = providers
         self._timeouts = provider_timeouts
         self._tasks = tasks
+        self._sleep = sleep
+        breaker = BreakerSettings(**settings.breaker.model_dump())
+        budget = BudgetSettings(**settings.retry_budget.model_dump())
+        self._health = {m.name: ModelHealth(breaker, budget, settings.latency_ewma_alpha) for m in catalog.models}
 
     def provider(self, model: CatalogModel) -> Provider:
         return self._providers[model.provider]
 
-    def circuit_state(self, model: CatalogModel) -> CircuitState:
-        """Whether the router currently sends this model traffic (no breaker yet: always closed)."""
-        return CircuitState.CLOSED
-
     def task(self, task_type: str) -> TaskSettings:
         return self._tasks.get(task_type) or TaskSettings()
 
-    def plan(self, selection: ModelSelection, task_type: str) -> list[CatalogModel]:
-        """Models to try, in order: preferred, then eligible candidates, then fallbacks, then the default."""
-        task = self.task(task_type)
-        capabilities = selection.required_capabilities or task.required_capabilities
-        preferred = (
-            [self.catalog.get(selection.preferred_model, "selection.preferred_model")]
-            if selection.preferred_model
-            else [self.catalog.get(n) for n in task.preferred_models]
-        )
-        eligible = [m for m in self.catalog.ordered() if m.has(capabilities)]
-        if selection.preferred_provider:
-            eligible.sort(key=lambda m: m.provider != selection.preferred_provider)
-        fallbacks = [
-            self.catalog.get(n, "selection.fallback_models")
-            for n in (selection.fallback_models or task.fallback_models)
-        ]
-        order: list[CatalogModel] = []
-        for model in (*preferred, *eligible, *fallbacks, self.catalog.default):
-            if model not in order and model.has(capabilities):
-                order.append(model)
-        if not order:
-            raise self._no_eligible(capabilities)
-        return order
+    def circuit_state(self, model: CatalogModel) -> CircuitState:
+        return self._health[model.name].current_state()
 
-    @staticmethod
-    def _no_eligible(capabilities: tuple[str, ...]) -> FailedPreconditionError:
-        return FailedPreconditionError(
-            f"no configured model has the capabilities {', '.join(capabilities)}",
-            reason="NO_ELIGIBLE_MODEL",
+    def plan(
+        self, selection: ModelSelection, task_type: str, prompt_tokens: int = 0, max_output_tokens: int | None = None
+    ) -> list[CatalogModel]:
+        return plan_models(
+            self.catalog,
+            selection,
+            self.task(task_type),
+            prompt_tokens,
+            max_output_tokens,
+            lambda m: self._health[m.name].latency_ms,
         )
 
     def _request(
-        self,
-        model: CatalogModel,
-        messages: tuple[ChatMessage, ...],
-        params: SamplingParams,
-        deadline: float | None,
+        self, model: CatalogModel, messages: tuple[ChatMessage, ...], params: SamplingParams, deadline: float | None
     ) -> ProviderRequest:
         timeout = self._timeouts.get(model.provider)
         if deadline is not None:
@@ -122,53 +109,78 @@ class Router:
             if remaining <= 0:
                 raise DeadlineExceededError("the request's deadline passed", reason="DEADLINE_EXCEEDED")
             timeout = remaining if timeout is None else min(timeout, remaining)
-        max_out = params.max_output_tokens or model.settings.max_output_tokens
+        limit = model.settings.max_output_tokens
         params = SamplingParams(
-            params.temperature, params.top_p, min(max_out, model.settings.max_output_tokens), params.stop
+            params.temperature, params.top_p, min(params.max_output_tokens or limit, limit), params.stop
         )
         return ProviderRequest(model=model.settings.wire_name, messages=messages, params=params, timeout=timeout)
 
-    async def stream(
+    async def _fits(self, model: CatalogModel, messages: tuple[ChatMessage, ...], params: SamplingParams) -> bool:
+        """Prompt plus requested output fit the model's context window (counted offline)."""
+        count = await self.provider(model).count_tokens(model.settings.wire_name, messages)
+        output = min(params.max_output_tokens or 1, model.settings.max_output_tokens)
+        return count.count + output <= model.settings.context_window
+
+    def _backoff(self, retry: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter; never sooner than the upstream's Retry-After."""
+        s = self.settings
+        jittered = random.uniform(0, min(s.backoff_max_seconds, s.backoff_initial_seconds * 2 ** (retry - 1)))
+        return max(jittered, retry_after or 0.0)
+
+    async def _walk(
         self,
         plan: list[CatalogModel],
         messages: tuple[ChatMessage, ...],
         params: SamplingParams,
         deadline: float | None,
-    ) -> AsyncIterator[RouteEvent]:
-        attempts: list[Attempt] = []
-        last_error: ProviderError | None = None
-        for model in plan:
-            request = self._request(model, messages, params, deadline)
-            provider = self._providers[model.provider]
-            started = time.monotonic()
-            events = provider.stream(request)
-            announced = False
-            try:
-                async for event in events:
-                    if not announced:
-                        announced = True
-                        yield RouteStarted(model)
-                    if isinstance(event, TextDelta):
-                        yield event
-                        continue
-                    attempts.append(_attempt(model, AttemptOutcome.SUCCESS, "", started))
-                    yield RouteFinished(event, model, attempts)
-                    return
-                raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, "stream ended without a final event")
-            except ProviderError as exc:
-                attempts.append(_attempt(model, AttemptOutcome.ERROR, exc.reason, started))
-                if announced:
-                    raise UnavailableError(
-                        f"model {model.name} failed mid-stream: {exc.message}",
-                        reason="STREAM_INTERRUPTED",
-                        metadata={"model": model.name, "upstream_reason": exc.reason},
-                    ) from None
-                if not exc.kind.fallback_helps:
-                    raise _caller_error(exc, model) from None
-                last_error = exc
-            finally:
-                await events.aclose()
-        raise _all_failed(attempts, last_error)
+        run: Callable[[CatalogModel, ProviderRequest], Awaitable[T]],
+    ) -> tuple[T, CatalogModel, _Walk]:
+        walk = _Walk([], [])
+        too_small_at = 0  # after a context-length error, skip models whose window is no larger
+        for position, model in enumerate(plan, 1):
+            health = self._health[model.name]
+            if model.settings.context_window <= too_small_at or not await self._fits(model, messages, params):
+                walk.skipped.append(f"{model.name} (context window)")
+                continue
+            for tries in range(1, self.settings.max_attempts_per_model + 1):
+                if not health.try_acquire():
+                    walk.skipped.append(f"{model.name} ({health.current_state().value})")
+                    break
+                request = self._request(model, messages, params, deadline)
+                started = time.monotonic()
+                try:
+                    result = await run(model, request)
+                except ProviderError as exc:
+                    latency = (time.monotonic() - started) * 1000
+                    walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.ERROR, exc.reason, latency))
+                    health.record_failure(exc.kind.retryable)
+                    if exc.retry_after:
+                        health.hold(exc.retry_after)
+                    if not exc.kind.fallback_helps:
+                        raise caller_error(exc, model) from None
+                    walk.last_error = exc
+                    if exc.kind is ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED:
+                        too_small_at = model.settings.context_window
+                    if not exc.kind.retryable or tries == self.settings.max_attempts_per_model:
+                        break
+                    if exc.retry_after is not None and position < len(plan):
+                        break  # the upstream said "not now": another model can answer at once
+                    if not health.may_retry():
+                        walk.skipped.append(f"{model.name} (retry budget)")
+                        break
+                    delay = self._backoff(tries, exc.retry_after)
+                    if deadline is not None and time.monotonic() + delay >= deadline:
+                        break
+                    await self._sleep(delay)
+                    continue
+                except BaseException:
+                    health.release()  # cancelled: says nothing about the model
+                    raise
+                latency = (time.monotonic() - started) * 1000
+                health.record_success(latency)
+                walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
+                return result, model, walk
+        raise all_failed(walk.attempts, walk.last_error, walk.skipped, deadline)
 
     async def complete(
         self,
@@ -177,52 +189,55 @@ class Router:
         params: SamplingParams,
         deadline: float | None,
     ) -> RouteFinished:
-        attempts: list[Attempt] = []
-        last_error: ProviderError | None = None
-        for model in plan:
-            request = self._request(model, messages, params, deadline)
-            started = time.monotonic()
-            try:
-                completion = await self._providers[model.provider].generate(request)
-            except ProviderError as exc:
-                attempts.append(_attempt(model, AttemptOutcome.ERROR, exc.reason, started))
-                if not exc.kind.fallback_helps:
-                    raise _caller_error(exc, model) from None
-                last_error = exc
-                continue
-            attempts.append(_attempt(model, AttemptOutcome.SUCCESS, "", started))
-            return RouteFinished(completion, model, attempts)
-        raise _all_failed(attempts, last_error)
+        async def run(model: CatalogModel, request: ProviderRequest) -> Completion:
+            return await self.provider(model).generate(request)
 
+        completion, model, walk = await self._walk(plan, messages, params, deadline, run)
+        return RouteFinished(completion, model, walk.attempts)
 
-def _attempt(model: CatalogModel, outcome: AttemptOutcome, reason: str, started: float) -> Attempt:
-    return Attempt(model.name, model.provider, outcome, reason, (time.monotonic() - started) * 1000)
+    async def _open_stream(self, model: CatalogModel, request: ProviderRequest) -> tuple[Any, AsyncIterator[Any]]:
+        """Start a stream and wait for its first event, so a failure before it can still fall back."""
+        events = self.provider(model).stream(request)
+        try:
+            async with asyncio.timeout(self.settings.stream_idle_timeout_seconds):
+                first = await anext(events)
+        except TimeoutError:
+            await events.aclose()
+            raise ProviderError(ProviderErrorKind.TIMEOUT, f"{model.name}: no first token in time") from None
+        except StopAsyncIteration:
+            raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{model.name}: empty stream") from None
+        except BaseException:
+            await events.aclose()
+            raise
+        return first, events
 
-
-def _caller_error(exc: ProviderError, model: CatalogModel) -> OrchestratorError:
-    """An upstream rejection that no other model would accept either."""
-    return InvalidArgumentError(
-        f"model {model.name} rejected the request: {exc.message}",
-        reason=exc.reason,
-        metadata={"model": model.name},
-    )
-
-
-def _all_failed(attempts: list[Attempt], last: ProviderError | None) -> OrchestratorError:
-    tried = ", ".join(f"{a.model} ({a.error_reason})" for a in attempts) or "none"
-    if last is not None and all(a.error_reason == ProviderErrorKind.RATE_LIMITED.value for a in attempts):
-        return ResourceExhaustedError(
-            f"every model is rate limited; tried: {tried}",
-            reason="UPSTREAM_RATE_LIMITED",
-            retry_after=last.retry_after,
-        )
-    if last is not None and all(a.error_reason == ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED.value for a in attempts):
-        return InvalidArgumentError(
-            f"the prompt does not fit any model's context window; tried: {tried}",
-            reason="CONTEXT_LENGTH_EXCEEDED",
-        )
-    return UnavailableError(
-        f"every model route failed; tried: {tried}",
-        reason="ALL_ROUTES_FAILED",
-        retry_after=last.retry_after if last else None,
-    )
+    async def stream(
+        self,
+        plan: list[CatalogModel],
+        messages: tuple[ChatMessage, ...],
+        params: SamplingParams,
+        deadline: float | None,
+    ) -> AsyncIterator[RouteEvent]:
+        (event, events), model, walk = await self._walk(plan, messages, params, deadline, self._open_stream)
+        idle = self.settings.stream_idle_timeout_seconds
+        try:
+            yield RouteStarted(model)
+            while isinstance(event, TextDelta):
+                yield event
+                # Only the wait for the upstream is timed, never the time our caller takes to read.
+                async with asyncio.timeout(idle):
+                    event = await anext(events)
+            yield RouteFinished(event, model, walk.attempts)
+        except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
+            reason = exc.reason if isinstance(exc, ProviderError) else (
+                "UPSTREAM_STREAM_STALLED" if isinstance(exc, TimeoutError) else "UPSTREAM_MALFORMED_RESPONSE"
+            )  # fmt: skip
+            self._health[model.name].record_failure(transient=True)
+            walk.attempts[-1] = replace(walk.attempts[-1], outcome=AttemptOutcome.ERROR, error_reason=reason)
+            raise UnavailableError(
+                f"model {model.name} failed mid-stream ({reason}); the text sent so far is incomplete",
+                reason="STREAM_INTERRUPTED",
+                metadata={"model": model.name, "upstream_reason": reason},
+            ) from None
+        finally:
+            await events.aclose()

@@ -1,0 +1,538 @@
+"""A fake LLM upstream: a dependency-free asyncio HTTP/1.1 server speaking the real OpenAI Chat Completions and
+Anthropic Messages wire protocols (JSON and SSE), with fault-injection knobs, recording what it receives.
+
+    async with FakeUpstream() as fake:
+        fake.enqueue(Behaviour(status=429, retry_after=2), Behaviour(text="ok"))
+        client = openai.AsyncOpenAI(base_url=f"{fake.base_url}/v1", api_key="sk-test", max_retries=0)
+        ...
+        assert fake.requests[0].model == "gpt-4o-mini"
+
+Routes: POST /v1/chat/completions (OpenAI), POST /v1/messages and /v1/messages/count_tokens (Anthropic),
+GET /v1/models (Anthropic shape when the request carries `anthropic-version`, else OpenAI); anything else is a 404
+with the API's error body. Only the two generation routes consume behaviours; every request is recorded.
+
+Standalone, for benchmarks in another process (prints `fake upstream listening on port N`, serves until SIGTERM):
+
+    python -m tests.fakes.upstream --port 0 --latency-ms 20 --stream-chunks 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http
+import itertools
+import json
+import random
+import re
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Any, Literal, Protocol
+
+from tests.fakes import anthropic_wire, openai_wire
+
+__all__ = ["Answer", "Behaviour", "FakeUpstream", "RecordedRequest", "main"]
+
+Api = Literal["openai", "anthropic"]
+_MAX_HEAD = 64 * 1024
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake received it."""
+
+    path: str  # without the query string
+    method: str
+    headers: dict[str, str]  # lower-case names
+    body: dict[str, Any]  # parsed JSON; {} when there was no (valid JSON object) body
+    model: str  # body["model"], or "" when absent
+    stream: bool  # body["stream"] is truthy
+    api: Api
+    received_at: float  # time.monotonic()
+    query: str = ""
+
+
+@dataclass
+class Behaviour:
+    """How to answer one request. The defaults give a well-formed, prompt-echoing success."""
+
+    text: str | None = None  # default: "Hello! You said: <last user message text>"
+    chunks: int | None = None  # stream deltas (text split evenly); default one per word, spaces kept
+    status: int = 200  # non-200: the API's real error body
+    error_type: str | None = None  # OpenAI: the `code` (and the `type` if it is one); Anthropic: error.type
+    error_message: str | None = None
+    retry_after: float | None = None  # Retry-After header (seconds) on error responses
+    delay: float = 0.0  # before the response headers
+    chunk_delay: float = 0.0  # before each content delta and before the closing events
+    cut_after: int | None = None  # streams: close the connection after N deltas, mid-body
+    stall_after: int | None = None  # streams: after N deltas send nothing until the client goes away
+    malformed_after: int | None = None  # streams: after N deltas an SSE data line that is not JSON, then end
+    omit_usage: bool = False  # OpenAI: no usage at all (like llama.cpp's server); ignored for Anthropic
+    finish_reason: str = "stop"  # either API's vocabulary; translated for the other one
+    prompt_tokens: int | None = None  # default: words in all messages (+ system) + 3 per message
+    completion_tokens: int | None = None  # default: number of deltas
+    cached_tokens: int = 0
+    fail_ratio: float = 0.0  # 0 (or >= 1): faults always apply; else only on this fraction, drawn from the seed
+    echo_auth_in_error: bool = False  # put the received Authorization / x-api-key value into the error message
+
+    @property
+    def faulty(self) -> bool:
+        faults = (self.cut_after, self.stall_after, self.malformed_after)
+        return self.status != 200 or any(f is not None for f in faults)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer, resolved from a Behaviour and a request; what the wire modules render."""
+
+    id: str
+    model: str
+    created: int
+    deltas: list[str]
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    include_usage: bool  # the request asked for stream_options.include_usage
+    omit_usage: bool
+
+
+class _Wire(Protocol):
+    MALFORMED: bytes
+
+    def parse_prompt(self, body: dict[str, Any]) -> tuple[str, int]: ...
+    def stream_prelude(self, answer: Answer) -> list[bytes]: ...
+    def stream_delta(self, answer: Answer, text: str) -> bytes: ...
+    def stream_epilogue(self, answer: Answer) -> list[bytes]: ...
+    def error_body(self, status: int, error_type: str | None, message: str | None) -> dict[str, Any]: ...
+    def not_found_message(self, method: str, path: str) -> str: ...
+    def models(self, names: list[str], created: int) -> dict[str, Any]: ...
+
+
+_WIRES: dict[Api, _Wire] = {"openai": openai_wire, "anthropic": anthropic_wire}
+
+
+def split_text(text: str, chunks: int | None) -> list[str]:
+    """One delta per word (whitespace kept with the word before it), or `chunks` even slices."""
+    if chunks is None:
+        return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
+    n = max(1, chunks)
+    return [text[i * len(text) // n : (i + 1) * len(text) // n] for i in range(n)]
+
+
+class _ClientGone(Exception):
+    """The client closed or reset the connection while a response was in progress."""
+
+
+@dataclass
+class _Request:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+
+class _Connection:
+    """A buffered view of one TCP connection; a pump task reads all the time, so a peer close is seen at once."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self.writer = writer
+        self._buffer = bytearray()
+        self._more = asyncio.Event()
+        self.gone = asyncio.Event()
+        self.keep_alive = True  # whether the request being answered lets the connection stay open
+        self._pump_task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            while data := await self._reader.read(65536):
+                self._buffer += data
+                self._more.set()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self.gone.set()
+            self._more.set()
+
+    async def _fill(self, ready: Callable[[], bool]) -> bool:
+        """Wait until `ready()`; False if the peer went away first."""
+        while not ready():
+            if self.gone.is_set():
+                return False
+            self._more.clear()
+            await self._more.wait()
+        return True
+
+    async def _read_until(self, sep: bytes) -> bytes | None:
+        if not await self._fill(lambda: sep in self._buffer or len(self._buffer) > _MAX_HEAD):
+            return None
+        end = self._buffer.find(sep)
+        if end < 0:
+            raise ValueError("request head too large")
+        data = bytes(self._buffer[:end])
+        del self._buffer[: end + len(sep)]
+        return data
+
+    async def _read_exactly(self, n: int) -> bytes | None:
+        if not await self._fill(lambda: len(self._buffer) >= n):
+            return None
+        data = bytes(self._buffer[:n])
+        del self._buffer[:n]
+        return data
+
+    async def read_request(self) -> _Request | None:
+        """The next request, or None when the peer closed the connection between requests."""
+        head = await self._read_until(b"\r\n\r\n")
+        while head == b"":  # tolerate stray CRLFs between requests
+            head = await self._read_until(b"\r\n\r\n")
+        if head is None:
+            return None
+        request_line, *lines = head.decode("latin-1").split("\r\n")
+        method, target, version = request_line.split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        body: bytes | None = b""
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            parts: list[bytes] = []
+            while (size_line := await self._read_until(b"\r\n")) is not None:
+                size = int(size_line.split(b";")[0], 16)
+                if size == 0:
+                    while await self._read_until(b"\r\n"):  # trailers, up to the blank line
+                        pass
+                    break
+                if (part := await self._read_exactly(size + 2)) is None:
+                    return None
+                parts.append(part[:-2])
+            body = b"".join(parts)
+        elif (length := int(headers.get("content-length", "0"))) > 0:
+            body = await self._read_exactly(length)
+        if body is None:
+            return None
+        tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+        keep_alive = "keep-alive" in tokens if version == "HTTP/1.0" else "close" not in tokens
+        return _Request(method, target, headers, body, keep_alive)
+
+    @property
+    def connection(self) -> str:
+        """The `Connection` response header."""
+        return "keep-alive" if self.keep_alive else "close"
+
+    async def write(self, data: bytes) -> None:
+        if self.gone.is_set():
+            raise _ClientGone
+        try:
+            self.writer.write(data)
+            await self.writer.drain()
+        except (ConnectionError, OSError) as err:
+            raise _ClientGone from err
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but raise `_ClientGone` as soon as the peer goes away."""
+        if self.gone.is_set():
+            raise _ClientGone
+        if seconds <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.gone.wait()
+                raise _ClientGone
+
+    async def close(self) -> None:
+        self._pump_task.cancel()
+        self.writer.close()
+        with contextlib.suppress(Exception):
+            await self.writer.wait_closed()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump_task
+
+
+def _head(status: int, headers: dict[str, str]) -> bytes:
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Overloaded" if status == 529 else "Error"
+    lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+class FakeUpstream:
+    """The fake upstream server; an async context manager. See the module docstring."""
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int = 0, record: bool = True) -> None:
+        self.host = host
+        self.port = port
+        self.seed = seed
+        self.record = record  # False: keep `requests` empty (long benchmark runs)
+        self.requests: list[RecordedRequest] = []
+        self.disconnects = 0
+        self.open_connections = 0
+        self.connections_total = 0  # TCP connections accepted; shows whether clients reuse connections
+        self.request_count = 0
+        self.server_errors: list[BaseException] = []  # bugs in the fake itself; tests may assert it stays empty
+        self._queues: dict[str | None, deque[Behaviour]] = {}
+        self._defaults: dict[str | None, Behaviour] = {}
+        self._models: dict[str, None] = {}  # models named in enqueue/set_default, in order
+        self._rng = random.Random(seed)
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Event()
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._handlers):
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> FakeUpstream:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # -- knobs and recordings ------------------------------------------------------------------------------------
+
+    def enqueue(self, *behaviours: Behaviour, model: str | None = None) -> None:
+        """One-shot behaviours, consumed in order: for `model` only, or (None) for any model."""
+        self._queues.setdefault(model, deque()).extend(behaviours)
+        if model is not None:
+            self._models[model] = None
+
+    def set_default(self, behaviour: Behaviour, model: str | None = None) -> None:
+        """The behaviour used when the queues are empty: for `model` only, or (None) for any model."""
+        self._defaults[model] = behaviour
+        if model is not None:
+            self._models[model] = None
+
+    def reset(self) -> None:
+        """Forget queues, defaults, recordings and counters, and reseed the failure draws."""
+        self._queues.clear()
+        self._defaults.clear()
+        self._models.clear()
+        self.requests.clear()
+        self.disconnects = 0
+        self.request_count = 0
+        self.connections_total = self.open_connections
+        self.server_errors.clear()
+        self._rng.seed(self.seed)
+
+    def requests_for(self, model: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.model == model]
+
+    async def wait_for_disconnects(self, n: int, timeout: float = 5.0) -> None:
+        """Wait until `disconnects >= n`; TimeoutError (with the count seen) otherwise."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self.disconnects < n:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"expected {n} client disconnects within {timeout}s, saw {self.disconnects}") from None
+
+    def _behaviour_for(self, model: str) -> Behaviour:
+        for key in (model, None):
+            if queue := self._queues.get(key):
+                behaviour = queue.popleft()
+                break
+        else:
+            behaviour = self._defaults.get(model) or self._defaults.get(None) or Behaviour()
+        if behaviour.faulty and 0 < behaviour.fail_ratio < 1 and self._rng.random() >= behaviour.fail_ratio:
+            return replace(behaviour, status=200, cut_after=None, stall_after=None, malformed_after=None)
+        return behaviour
+
+    # -- serving ---------------------------------------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self.open_connections += 1
+        self.connections_total += 1
+        conn = _Connection(reader, writer)
+        try:
+            while (request := await conn.read_request()) is not None:
+                conn.keep_alive = request.keep_alive
+                try:
+                    keep_alive = await self._respond(conn, request)
+                except _ClientGone:
+                    self.disconnects += 1
+                    self._changed.set()
+                    break
+                if not (keep_alive and request.keep_alive):
+                    break
+        except asyncio.CancelledError:
+            pass
+        except Exception as err:  # a bug in the fake: keep it for the test to see
+            self.server_errors.append(err)
+        finally:
+            self.open_connections -= 1
+            self._handlers.discard(task)
+            # Cancelled by aclose(): end normally, as a cancelled task here makes asyncio (3.11) log an error.
+            with contextlib.suppress(asyncio.CancelledError):
+                await conn.close()
+
+    async def _respond(self, conn: _Connection, request: _Request) -> bool:
+        """Answer one request; False when the connection must close afterwards."""
+        path, _, query = request.target.partition("?")
+        headers = request.headers
+        api: Api = "anthropic" if path.startswith("/v1/messages") or "anthropic-version" in headers else "openai"
+        try:
+            parsed = json.loads(request.body) if request.body else {}
+        except ValueError:
+            parsed = None
+        body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+        model = body.get("model")
+        recorded = RecordedRequest(
+            path=path,
+            method=request.method,
+            headers=dict(headers),
+            body=body,
+            model=model if isinstance(model, str) else "",
+            stream=bool(body.get("stream")),
+            api=api,
+            received_at=time.monotonic(),
+            query=query,
+        )
+        self.request_count += 1
+        if self.record:
+            self.requests.append(recorded)
+        wire = _WIRES[api]
+        route = (request.method, path)
+        if route == ("GET", "/v1/models"):
+            return await self._send_json(conn, api, 200, wire.models(list(self._models), int(time.time())))
+        if route not in {
+            ("POST", "/v1/chat/completions"),
+            ("POST", "/v1/messages"),
+            ("POST", "/v1/messages/count_tokens"),
+        }:
+            error = wire.error_body(404, None, wire.not_found_message(request.method, path))
+            return await self._send_json(conn, api, 404, error)
+        if parsed is None or not isinstance(parsed, dict):
+            return await self._send_json(conn, api, 400, wire.error_body(400, None, "The body is not a JSON object."))
+        last_user, prompt_tokens = wire.parse_prompt(body)
+        if path == "/v1/messages/count_tokens":
+            return await self._send_json(conn, api, 200, {"input_tokens": prompt_tokens})
+
+        behaviour = self._behaviour_for(recorded.model)
+        await conn.pause(behaviour.delay)
+        if behaviour.status != 200:
+            message = behaviour.error_message
+            if behaviour.echo_auth_in_error:
+                auth = [headers[h] for h in ("authorization", "x-api-key") if h in headers]
+                message = f"{message or 'Authentication failed.'} Credentials received: {' / '.join(auth)}"
+            extra = {} if behaviour.retry_after is None else {"retry-after": f"{behaviour.retry_after:g}"}
+            error = wire.error_body(behaviour.status, behaviour.error_type, message)
+            return await self._send_json(conn, api, behaviour.status, error, extra)
+
+        deltas = split_text(
+            f"Hello! You said: {last_user}" if behaviour.text is None else behaviour.text, behaviour.chunks
+        )
+        stream_options = body.get("stream_options")
+        answer = Answer(
+            id=f"chatcmpl-fake{next(self._ids):06d}" if api == "openai" else f"msg_fake{next(self._ids):06d}",
+            model=recorded.model,
+            created=int(time.time()),
+            deltas=deltas,
+            finish_reason=behaviour.finish_reason,
+            prompt_tokens=prompt_tokens if behaviour.prompt_tokens is None else behaviour.prompt_tokens,
+            completion_tokens=len(deltas) if behaviour.completion_tokens is None else behaviour.completion_tokens,
+            cached_tokens=behaviour.cached_tokens,
+            include_usage=isinstance(stream_options, dict) and bool(stream_options.get("include_usage")),
+            omit_usage=behaviour.omit_usage and api == "openai",
+        )
+        if not recorded.stream:
+            render = openai_wire.completion if api == "openai" else anthropic_wire.message
+            return await self._send_json(conn, api, 200, render(answer))
+        return await self._stream(conn, api, wire, answer, behaviour)
+
+    def _response_headers(self, api: Api) -> dict[str, str]:
+        request_id = f"req_fake{next(self._ids):06d}"
+        return {"x-request-id": request_id} if api == "openai" else {"request-id": request_id}
+
+    async def _send_json(
+        self, conn: _Connection, api: Api, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> bool:
+        data = json.dumps(payload).encode()
+        headers = {"content-type": "application/json", "content-length": str(len(data)), "connection": conn.connection}
+        headers |= self._response_headers(api) | (extra or {})
+        await conn.write(_head(status, headers) + data)
+        return True
+
+    async def _stream(self, conn: _Connection, api: Api, wire: _Wire, answer: Answer, behaviour: Behaviour) -> bool:
+        headers = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
+        headers |= {"cache-control": "no-cache", "connection": conn.connection} | self._response_headers(api)
+
+        def chunk(events: list[bytes]) -> bytes:
+            data = b"".join(events)
+            return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+        await conn.write(_head(200, headers) + chunk(wire.stream_prelude(answer)))
+        for sent in range(len(answer.deltas) + 1):
+            if behaviour.cut_after is not None and sent >= behaviour.cut_after:
+                return False  # the caller closes the connection: no terminating chunk, no closing events
+            if behaviour.stall_after is not None and sent >= behaviour.stall_after:
+                await conn.gone.wait()
+                raise _ClientGone
+            if behaviour.malformed_after is not None and sent >= behaviour.malformed_after:
+                await conn.write(chunk([wire.MALFORMED]) + b"0\r\n\r\n")
+                return True
+            await conn.pause(behaviour.chunk_delay)
+            if sent < len(answer.deltas):
+                await conn.write(chunk([wire.stream_delta(answer, answer.deltas[sent])]))
+        await conn.write(chunk(wire.stream_epilogue(answer)) + b"0\r\n\r\n")
+        return True
+
+
+# -- standalone process -----------------------------------------------------------------------------------------------
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    fake = FakeUpstream(host=args.host, port=args.port, seed=args.seed, record=False)
+    fake.set_default(Behaviour(delay=args.latency_ms / 1000, chunks=args.stream_chunks))
+    await fake.start()
+    print(f"fake upstream listening on port {fake.port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await fake.aclose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes.upstream", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each response's headers")
+    parser.add_argument("--stream-chunks", type=int, default=None, help="deltas per streamed answer")
+    parser.add_argument("--seed", type=int, default=0)
+    asyncio.run(_serve(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

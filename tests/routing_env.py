@@ -1,0 +1,60 @@
+"""A real server routed to the fake upstream: models as data, one OpenAI-compatible provider."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from orchestrator_client import OrchestratorClient
+from orchestrator_client.v1 import common_pb2
+from orchestrator_client.v1 import generation_pb2 as gen
+
+from orchestrator.config import settings_from_mapping
+from orchestrator.server import OrchestratorServer
+from tests.fakes import FakeUpstream
+
+MODELS = [
+    {"name": "primary", "context_window": 8000, "capabilities": ["chat"], "input_cost_per_million_tokens": 1.0},
+    {"name": "fallback", "context_window": 8000, "capabilities": ["chat"], "input_cost_per_million_tokens": 2.0},
+    {"name": "small", "context_window": 300, "capabilities": ["long"], "input_cost_per_million_tokens": 0.1},
+    {"name": "large", "context_window": 100_000, "capabilities": ["long"], "input_cost_per_million_tokens": 5.0},
+]
+FAST_RETRIES = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
+
+
+@contextlib.asynccontextmanager
+async def routed_server(fake: FakeUpstream, **routing: Any) -> AsyncIterator[OrchestratorClient]:
+    settings = settings_from_mapping(
+        {
+            "server": {"host": "127.0.0.1", "port": 0, "grace_seconds": 1},
+            "providers": {"upstream": {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
+            "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
+            "default_model": "primary",
+            "routing": {**FAST_RETRIES, **routing},
+            "templates": {"directory": None, "store": {"type": "memory"}},
+        },
+        env={},
+    )
+    server = await OrchestratorServer.create(settings)
+    await server.start()
+    try:
+        async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=30) as client:
+            yield client
+    finally:
+        await server.shutdown()
+
+
+def ask(
+    text: str = "hello",
+    preferred: str = "primary",
+    fallbacks: tuple[str, ...] = ("fallback",),
+    capability: str = "chat",
+) -> gen.GenerateRequest:
+    return gen.GenerateRequest(
+        messages=[common_pb2.Message(role=common_pb2.ROLE_USER, content=text)],
+        selection=gen.ModelSelection(
+            preferred_model=preferred, fallback_models=list(fallbacks), required_capabilities=[capability]
+        ),
+        params=gen.GenerationParams(max_output_tokens=32),
+    )
