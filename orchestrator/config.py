@@ -94,6 +94,10 @@ class TaskSettings(_Strict):
     required_capabilities: tuple[str, ...] = ()
     fallback_models: tuple[str, ...] = ()
     params: ParamsSettings = ParamsSettings()
+    # Which context items survive when they do not all fit (a request may choose another).
+    context_strategy: Literal["relevance", "recency", "hybrid"] = "hybrid"
+    relevance_weight: float = Field(0.7, ge=0)
+    recency_weight: float = Field(0.3, ge=0)
 
 
 class TemplateStoreSettings(_Strict):
@@ -137,6 +141,9 @@ class RoutingSettings(_Strict):
     latency_ewma_alpha: float = Field(0.2, gt=0, le=1)
     # Generate/StreamGenerate calls in flight at once; beyond it RESOURCE_EXHAUSTED at once.
     max_concurrent_requests: int | None = Field(None, gt=0)
+    # When an answer fails its JSON Schema: ask the same model again this many times (with the
+    # validation errors), then fall back to the next model.
+    schema_reasks: int = Field(2, ge=0, le=5)
     breaker: BreakerConfig = BreakerConfig()
     retry_budget: RetryBudgetConfig = RetryBudgetConfig()
 

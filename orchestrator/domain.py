@@ -127,6 +127,8 @@ class GenerationRequest:
     params: SamplingParams = field(default_factory=SamplingParams)
     cache_policy: CachePolicy = CachePolicy.DEFAULT
     metadata: dict[str, str] = field(default_factory=dict)
+    # "relevance", "recency", "hybrid", or "" for the task's default.
+    context_strategy: str = ""
     # Seconds left of the caller's deadline when the request arrived (None: no deadline).
     timeout: float | None = None
 
@@ -157,6 +159,8 @@ class GenerationResult:
     cache_hit: bool = False
     template_id: str = ""
     template_version: str = ""
+    context_used: int = 0
+    context_dropped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,18 +1,26 @@
-"""The request pipeline: template -> messages -> route -> shape -> answer. No transport types here."""
+"""The request pipeline: template -> context -> route -> shape (re-ask on schema failure) -> answer.
+
+No transport types here. Streams send deltas as they come; their final event carries the shaped
+answer (code, or JSON validated against the schema). A streamed answer that fails its schema cannot
+be re-asked (its text has been sent) and ends with INVALID_MODEL_OUTPUT.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from orchestrator.context import strategy_from_name
 from orchestrator.domain import (
+    Attempt,
+    AttemptOutcome,
     ChatMessage,
     GenerationRequest,
     GenerationResult,
@@ -21,25 +29,26 @@ from orchestrator.domain import (
     StreamStarted,
     TextDelta,
     TokenCount,
+    TokenUsage,
 )
 from orchestrator.errors import FieldViolation, QuotaViolation, ResourceExhaustedError, invalid_fields
-from orchestrator.responses import InvalidModelOutputError, shape
+from orchestrator.prompt import PromptBuilder
+from orchestrator.responses import InvalidModelOutputError, ShapedAnswer, shape
 from orchestrator.routing.catalog import CatalogModel
-from orchestrator.routing.router import RouteFinished, Router, RouteStarted
-from orchestrator.templates.registry import RenderedPrompt, TemplateRegistry
+from orchestrator.routing.router import Call, RouteFinished, Router, RouteStarted
+from orchestrator.templates.registry import TemplateRegistry
+
+MAX_CONTEXT_ITEMS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedRequest:
     request: GenerationRequest
-    messages: tuple[ChatMessage, ...]
-    params: SamplingParams
+    call: Call
     plan: list[CatalogModel]
     output_format: OutputFormat
     schema_validator: Any
-    template_id: str
     template_version: str
-    deadline: float | None
     started: float
 
 
@@ -74,97 +83,134 @@ class Pipeline:
 
     async def _prepare(self, request: GenerationRequest) -> PreparedRequest:
         started = time.monotonic()
-        if not request.template_id and not request.messages:
-            raise invalid_fields(
-                "the request has neither a template_id nor messages",
-                [
-                    FieldViolation("template_id", "give a template id, messages, or both"),
-                    FieldViolation("messages", "give a template id, messages, or both"),
-                ],
-                reason="EMPTY_REQUEST",
-            )
+        _check_shape(request)
         validator = _schema_validator(request.json_schema)
-        messages: tuple[ChatMessage, ...] = ()
-        template_version = ""
+        task = self.router.task(request.task_type)
+        rendered = None
+        base: tuple[ChatMessage, ...] = ()
         if request.template_id:
-            rendered: RenderedPrompt = await self.templates.render(
-                request.template_id, request.template_version, request.variables
-            )
-            messages = rendered.messages
-            template_version = rendered.template.version
-        output_format = OutputFormat.JSON if validator is not None else request.output_format
-        messages = (*messages, *request.messages)
-        params = request.params.merged_over(_task_params(self.router, request.task_type))
+            rendered = await self.templates.render(request.template_id, request.template_version, request.variables)
+            base = rendered.messages
+        messages = (*base, *request.messages)
+        params = request.params.merged_over(_task_params(task.params))
         # A rough count (4 characters a token) is enough to compare costs; windows are checked exactly later.
         prompt_estimate = sum(len(m.content) for m in messages) // 4
         plan = self.router.plan(request.selection, request.task_type, prompt_estimate, params.max_output_tokens)
+        strategy = strategy_from_name(
+            request.context_strategy or task.context_strategy, task.relevance_weight, task.recency_weight
+        )
+        prompt = PromptBuilder(
+            messages,
+            request.context,
+            strategy,
+            self.router.provider,
+            lambda m: min(params.max_output_tokens or m.settings.max_output_tokens, m.settings.max_output_tokens),
+            rendered,
+            tuple(request.messages),
+        )
         return PreparedRequest(
             request=request,
-            messages=messages,
-            params=params,
+            call=Call(prompt, params, started + request.timeout if request.timeout else None, request.json_schema),
             plan=plan,
-            output_format=output_format,
+            output_format=OutputFormat.JSON if validator is not None else request.output_format,
             schema_validator=validator,
-            template_id=request.template_id,
-            template_version=template_version,
-            deadline=started + request.timeout if request.timeout is not None else None,
+            template_version=rendered.template.version if rendered else "",
             started=started,
         )
 
-    def _result(self, prepared: PreparedRequest, text: str, finished: RouteFinished) -> GenerationResult:
+    def _shape(self, prepared: PreparedRequest, text: str) -> ShapedAnswer:
         shaped = shape(text, prepared.output_format, str(prepared.request.variables.get("language", "")))
         if prepared.schema_validator is not None:
-            errors = list(prepared.schema_validator.iter_errors(shaped.structured))
+            errors = sorted(prepared.schema_validator.iter_errors(shaped.structured), key=lambda e: e.path)
             if errors:
+                details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
                 raise InvalidModelOutputError(
-                    f"the model's JSON does not match the schema: {errors[0].message}",
-                    reason="INVALID_MODEL_OUTPUT",
+                    f"the model's JSON does not match the schema: {details}", reason="INVALID_MODEL_OUTPUT"
                 )
-        completion = finished.completion
+        return shaped
+
+    def _result(
+        self,
+        prepared: PreparedRequest,
+        shaped: ShapedAnswer,
+        finished: RouteFinished,
+        attempts: list[Attempt],
+        usage: TokenUsage,
+        cost: float,
+    ) -> GenerationResult:
         return GenerationResult(
             request_id=prepared.request.request_id,
             text=shaped.text,
             model=finished.model.name,
             provider=finished.model.provider,
-            usage=completion.usage,
-            cost_usd=finished.model.cost(completion.usage),
-            finish_reason=completion.finish_reason,
-            attempts=finished.attempts,
+            usage=usage,
+            cost_usd=cost,
+            finish_reason=finished.completion.finish_reason,
+            attempts=attempts,
             latency_ms=(time.monotonic() - prepared.started) * 1000,
             structured=shaped.structured,
             has_structured=shaped.has_structured,
             code=shaped.code,
-            template_id=prepared.template_id,
+            template_id=prepared.request.template_id,
             template_version=prepared.template_version,
+            context_used=finished.prompt.context_used,
+            context_dropped=finished.prompt.context_dropped,
         )
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         with self.admission.admit():
             prepared = await self._prepare(request)
-            finished = await self.router.complete(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
-            return self._result(prepared, finished.completion.text, finished)
+            return await self._generate(prepared)
+
+    async def _generate(self, prepared: PreparedRequest) -> GenerationResult:
+        """Route; when the answer has not the requested shape, re-ask the same model, then fall back."""
+        attempts: list[Attempt] = []
+        usage, cost = TokenUsage(), 0.0
+        plan, call = prepared.plan, prepared.call
+        reasks = self.router.settings.schema_reasks if prepared.schema_validator is not None else 0
+        asked = 0
+        while True:
+            finished = await self.router.complete(plan, call)
+            attempts += finished.attempts
+            usage += finished.completion.usage
+            cost += finished.model.cost(finished.completion.usage)
+            try:
+                shaped = self._shape(prepared, finished.completion.text)
+            except InvalidModelOutputError as invalid:
+                attempts[-1] = replace(attempts[-1], outcome=AttemptOutcome.INVALID_OUTPUT, error_reason=invalid.reason)
+                rest = plan[plan.index(finished.model) + 1 :]
+                if asked < reasks:
+                    asked += 1
+                    plan = [finished.model, *rest]
+                    call = replace(call, prompt=_Reask(prepared.call.prompt, finished.completion.text, invalid.message))
+                elif rest:
+                    asked, plan, call = 0, rest, prepared.call
+                else:
+                    raise InvalidModelOutputError(
+                        f"{invalid.message} (after {len(attempts)} attempts)", reason=invalid.reason
+                    ) from None
+                continue
+            return self._result(prepared, shaped, finished, attempts, usage, cost)
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         """StreamStarted, then TextDelta pieces, then the GenerationResult (its text is the whole answer)."""
         with self.admission.admit():
-            async for event in self._stream(request):
-                yield event
-
-    async def _stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
-        prepared = await self._prepare(request)
-        parts: list[str] = []
-        events = self.router.stream(prepared.plan, prepared.messages, prepared.params, prepared.deadline)
-        try:
-            async for event in events:
-                if isinstance(event, TextDelta):
-                    parts.append(event.text)
-                    yield event
-                elif isinstance(event, RouteStarted):
-                    yield StreamStarted(request.request_id, event.model.name, event.model.provider)
-                else:
-                    yield self._result(prepared, "".join(parts), event)
-        finally:
-            await events.aclose()
+            prepared = await self._prepare(request)
+            parts: list[str] = []
+            events = self.router.stream(prepared.plan, prepared.call)
+            try:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        yield event
+                    elif isinstance(event, RouteStarted):
+                        yield StreamStarted(request.request_id, event.model.name, event.model.provider)
+                    else:
+                        usage = event.completion.usage
+                        shaped = self._shape(prepared, "".join(parts))
+                        yield self._result(prepared, shaped, event, event.attempts, usage, event.model.cost(usage))
+            finally:
+                await events.aclose()
 
     async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[CatalogModel, TokenCount]:
         model = self.router.catalog.get(model_name)
@@ -172,8 +218,41 @@ class Pipeline:
         return model, count
 
 
-def _task_params(router: Router, task_type: str) -> SamplingParams:
-    p = router.task(task_type).params
+class _Reask:
+    """The original prompt plus the rejected answer and what was wrong with it."""
+
+    def __init__(self, original: Any, answer: str, problem: str) -> None:
+        self._original = original
+        self._turns = (
+            ChatMessage("assistant", answer),
+            ChatMessage(
+                "user",
+                f"That answer was rejected: {problem}\nAnswer again with only the corrected JSON, no explanations.",
+            ),
+        )
+
+    async def for_model(self, model: CatalogModel) -> Any:
+        built = await self._original.for_model(model)
+        return replace(built, messages=(*built.messages, *self._turns))
+
+
+def _check_shape(request: GenerationRequest) -> None:
+    problems = []
+    if not request.template_id and not request.messages:
+        problems += [
+            FieldViolation("template_id", "give a template id, messages, or both"),
+            FieldViolation("messages", "give a template id, messages, or both"),
+        ]
+        raise invalid_fields("the request has neither a template_id nor messages", problems, reason="EMPTY_REQUEST")
+    if len(request.context) > MAX_CONTEXT_ITEMS:
+        problems.append(FieldViolation("context", f"at most {MAX_CONTEXT_ITEMS} items"))
+    if request.context_strategy not in ("", "relevance", "recency", "hybrid"):
+        problems.append(FieldViolation("context_strategy", "unknown strategy"))
+    if problems:
+        raise invalid_fields(f"the request is invalid: {problems[0].description}", problems)
+
+
+def _task_params(p: Any) -> SamplingParams:
     return SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop)
 
 
@@ -190,3 +269,6 @@ def _schema_validator(schema: dict[str, Any] | None) -> Any:
             reason="INVALID_JSON_SCHEMA",
         ) from None
     return cls(schema)
+
+
+__all__ = ["Admission", "Pipeline"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.domain import OutputFormat
-from orchestrator.errors import UnavailableError
+from orchestrator.errors import FailedPreconditionError
 
 # An opening fence (``` or longer, optional info string), its body, and the same fence closing it.
 _FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
@@ -23,8 +23,12 @@ class ShapedAnswer:
     has_structured: bool = False
 
 
-class InvalidModelOutputError(UnavailableError):
-    """The model answered, but not in the requested format (another try or model may do better)."""
+class InvalidModelOutputError(FailedPreconditionError):
+    """The model answered, but not in the requested format, even after re-asking and falling back.
+
+    FAILED_PRECONDITION, not UNAVAILABLE: a transport-level retry would only repeat the same (paid)
+    attempts; the caller should change the prompt, schema or model.
+    """
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from orchestrator_client.v1 import generation_pb2 as gen
 from orchestrator.config import settings_from_mapping
 from orchestrator.server import OrchestratorServer
 from tests.fakes import FakeUpstream
+from tests.helpers import TEMPLATES
 
 MODELS = [
     {"name": "primary", "context_window": 8000, "capabilities": ["chat"], "input_cost_per_million_tokens": 1.0},
@@ -32,7 +33,7 @@ async def routed_server(fake: FakeUpstream, **routing: Any) -> AsyncIterator[Orc
             "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
             "default_model": "primary",
             "routing": {**FAST_RETRIES, **routing},
-            "templates": {"directory": None, "store": {"type": "memory"}},
+            "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
         },
         env={},
     )

@@ -46,6 +46,12 @@ CACHE_POLICIES = {
     generation_pb2.CACHE_POLICY_BYPASS: CachePolicy.BYPASS,
     generation_pb2.CACHE_POLICY_REFRESH: CachePolicy.REFRESH,
 }
+CONTEXT_STRATEGIES = {
+    generation_pb2.CONTEXT_STRATEGY_UNSPECIFIED: "",
+    generation_pb2.CONTEXT_STRATEGY_RELEVANCE: "relevance",
+    generation_pb2.CONTEXT_STRATEGY_RECENCY: "recency",
+    generation_pb2.CONTEXT_STRATEGY_HYBRID: "hybrid",
+}
 FINISH_REASONS = {
     FinishReason.UNSPECIFIED: generation_pb2.FINISH_REASON_UNSPECIFIED,
     FinishReason.STOP: generation_pb2.FINISH_REASON_STOP,
@@ -177,6 +183,9 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
     cache_policy = CACHE_POLICIES.get(proto.cache.policy)
     if cache_policy is None:
         problems.add("cache.policy", f"unknown CachePolicy value {proto.cache.policy}")
+    context_strategy = CONTEXT_STRATEGIES.get(proto.context_strategy)
+    if context_strategy is None:
+        problems.add("context_strategy", f"unknown ContextStrategy value {proto.context_strategy}")
     if proto.template_version and not proto.template_id:
         problems.add("template_version", "needs template_id")
     variables = struct_to_dict(proto.variables, "variables", problems)
@@ -195,6 +204,7 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         params=_params(proto.params, problems),
         cache_policy=cache_policy or CachePolicy.DEFAULT,
         metadata=dict(proto.metadata),
+        context_strategy=context_strategy or "",
         timeout=timeout,
     )
     problems.raise_if_any()
@@ -241,6 +251,8 @@ def generate_response(result: GenerationResult, include_text: bool = True) -> ge
         latency_ms=result.latency_ms,
         template_id=result.template_id,
         template_version=result.template_version,
+        context_items_used=result.context_used,
+        context_items_dropped=result.context_dropped,
     )
     if result.has_structured:
         response.structured.CopyFrom(python_to_value(result.structured))

@@ -9,6 +9,7 @@ tokens llama.cpp emitted.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -62,6 +63,7 @@ class LocalProvider:
         self._formatter: Any = None
         # One worker: calls queue in order and never touch the llama.cpp context concurrently.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{name}")
+        self._grammars: dict[str, Any] = {}  # compiled JSON-schema grammars, used on the worker thread only
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -85,6 +87,17 @@ class LocalProvider:
         )
         self._llama = llama
         log.info("embedded model loaded", extra={"model_path": path, "n_ctx": self._settings.n_ctx})
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            if len(self._grammars) >= 64:
+                self._grammars.clear()
+            grammar = self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return grammar
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
@@ -171,6 +184,9 @@ class LocalProvider:
             options["temperature"] = params.temperature
         if params.top_p is not None:
             options["top_p"] = params.top_p
+        if request.json_schema is not None:
+            # Constrained decoding: the embedded model can only produce JSON of the requested shape.
+            options["grammar"] = self._grammar(request.json_schema)
         finish = FinishReason.UNSPECIFIED
         chunks = self._llama.create_completion(
             prompt=prompt,

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from orchestrator.config import RoutingSettings, TaskSettings
 from orchestrator.domain import (
@@ -24,6 +24,7 @@ from orchestrator.domain import (
     TextDelta,
 )
 from orchestrator.errors import DeadlineExceededError, UnavailableError
+from orchestrator.prompt import BuiltPrompt
 from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
 from orchestrator.routing.catalog import CatalogModel, ModelCatalog
 from orchestrator.routing.health import BreakerSettings, BudgetSettings, ModelHealth
@@ -45,6 +46,23 @@ class RouteFinished:
     completion: Completion
     model: CatalogModel
     attempts: list[Attempt]
+    prompt: BuiltPrompt
+
+
+class PromptSource(Protocol):
+    """The messages for a given model (the context is pruned per model window)."""
+
+    async def for_model(self, model: CatalogModel) -> BuiltPrompt: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One routed request: what to send, with which limits, until when."""
+
+    prompt: PromptSource
+    params: SamplingParams
+    deadline: float | None
+    json_schema: dict[str, Any] | None = None
 
 
 RouteEvent = RouteStarted | TextDelta | RouteFinished
@@ -100,9 +118,8 @@ class Router:
             lambda m: self._health[m.name].latency_ms,
         )
 
-    def _request(
-        self, model: CatalogModel, messages: tuple[ChatMessage, ...], params: SamplingParams, deadline: float | None
-    ) -> ProviderRequest:
+    def _request(self, model: CatalogModel, messages: tuple[ChatMessage, ...], call: Call) -> ProviderRequest:
+        params, deadline = call.params, call.deadline
         timeout = self._timeouts.get(model.provider)
         if deadline is not None:
             remaining = deadline - time.monotonic()
@@ -113,7 +130,7 @@ class Router:
         params = SamplingParams(
             params.temperature, params.top_p, min(params.max_output_tokens or limit, limit), params.stop
         )
-        return ProviderRequest(model=model.settings.wire_name, messages=messages, params=params, timeout=timeout)
+        return ProviderRequest(model.settings.wire_name, messages, params, timeout, call.json_schema)
 
     async def _fits(self, model: CatalogModel, messages: tuple[ChatMessage, ...], params: SamplingParams) -> bool:
         """Prompt plus requested output fit the model's context window (counted offline)."""
@@ -128,25 +145,23 @@ class Router:
         return max(jittered, retry_after or 0.0)
 
     async def _walk(
-        self,
-        plan: list[CatalogModel],
-        messages: tuple[ChatMessage, ...],
-        params: SamplingParams,
-        deadline: float | None,
-        run: Callable[[CatalogModel, ProviderRequest], Awaitable[T]],
-    ) -> tuple[T, CatalogModel, _Walk]:
+        self, plan: list[CatalogModel], call: Call, run: Callable[[CatalogModel, ProviderRequest], Awaitable[T]]
+    ) -> tuple[T, CatalogModel, BuiltPrompt, _Walk]:
         walk = _Walk([], [])
         too_small_at = 0  # after a context-length error, skip models whose window is no larger
         for position, model in enumerate(plan, 1):
             health = self._health[model.name]
-            if model.settings.context_window <= too_small_at or not await self._fits(model, messages, params):
+            built = await call.prompt.for_model(model)
+            if model.settings.context_window <= too_small_at or not await self._fits(
+                model, built.messages, call.params
+            ):
                 walk.skipped.append(f"{model.name} (context window)")
                 continue
             for tries in range(1, self.settings.max_attempts_per_model + 1):
                 if not health.try_acquire():
                     walk.skipped.append(f"{model.name} ({health.current_state().value})")
                     break
-                request = self._request(model, messages, params, deadline)
+                request = self._request(model, built.messages, call)
                 started = time.monotonic()
                 try:
                     result = await run(model, request)
@@ -169,7 +184,7 @@ class Router:
                         walk.skipped.append(f"{model.name} (retry budget)")
                         break
                     delay = self._backoff(tries, exc.retry_after)
-                    if deadline is not None and time.monotonic() + delay >= deadline:
+                    if call.deadline is not None and time.monotonic() + delay >= call.deadline:
                         break
                     await self._sleep(delay)
                     continue
@@ -179,21 +194,15 @@ class Router:
                 latency = (time.monotonic() - started) * 1000
                 health.record_success(latency)
                 walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
-                return result, model, walk
-        raise all_failed(walk.attempts, walk.last_error, walk.skipped, deadline)
+                return result, model, built, walk
+        raise all_failed(walk.attempts, walk.last_error, walk.skipped, call.deadline)
 
-    async def complete(
-        self,
-        plan: list[CatalogModel],
-        messages: tuple[ChatMessage, ...],
-        params: SamplingParams,
-        deadline: float | None,
-    ) -> RouteFinished:
+    async def complete(self, plan: list[CatalogModel], call: Call) -> RouteFinished:
         async def run(model: CatalogModel, request: ProviderRequest) -> Completion:
             return await self.provider(model).generate(request)
 
-        completion, model, walk = await self._walk(plan, messages, params, deadline, run)
-        return RouteFinished(completion, model, walk.attempts)
+        completion, model, built, walk = await self._walk(plan, call, run)
+        return RouteFinished(completion, model, walk.attempts, built)
 
     async def _open_stream(self, model: CatalogModel, request: ProviderRequest) -> tuple[Any, AsyncIterator[Any]]:
         """Start a stream and wait for its first event, so a failure before it can still fall back."""
@@ -211,14 +220,8 @@ class Router:
             raise
         return first, events
 
-    async def stream(
-        self,
-        plan: list[CatalogModel],
-        messages: tuple[ChatMessage, ...],
-        params: SamplingParams,
-        deadline: float | None,
-    ) -> AsyncIterator[RouteEvent]:
-        (event, events), model, walk = await self._walk(plan, messages, params, deadline, self._open_stream)
+    async def stream(self, plan: list[CatalogModel], call: Call) -> AsyncIterator[RouteEvent]:
+        (event, events), model, built, walk = await self._walk(plan, call, self._open_stream)
         idle = self.settings.stream_idle_timeout_seconds
         try:
             yield RouteStarted(model)
@@ -227,7 +230,7 @@ class Router:
                 # Only the wait for the upstream is timed, never the time our caller takes to read.
                 async with asyncio.timeout(idle):
                     event = await anext(events)
-            yield RouteFinished(event, model, walk.attempts)
+            yield RouteFinished(event, model, walk.attempts, built)
         except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
             reason = exc.reason if isinstance(exc, ProviderError) else (
                 "UPSTREAM_STREAM_STALLED" if isinstance(exc, TimeoutError) else "UPSTREAM_MALFORMED_RESPONSE"

@@ -15,11 +15,8 @@ from orchestrator.templates.model import PromptTemplate, validate_template
 from orchestrator.templates.renderer import CompiledTemplate, TemplateCompiler
 from orchestrator.templates.store import TemplatePage, TemplateStore
 
-
-@dataclass(frozen=True, slots=True)
-class RenderedPrompt:
-    template: PromptTemplate
-    messages: tuple[ChatMessage, ...]
+# Variables the pipeline provides to every template (callers may override them).
+CONTEXT_VARIABLES = {"context": "", "context_items": []}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +24,29 @@ class _Compiled:
     system: CompiledTemplate
     user: CompiledTemplate
     schema: Any  # a jsonschema validator, or None
+
+    @property
+    def places_context(self) -> bool:
+        return bool((self.system.variables | self.user.variables) & CONTEXT_VARIABLES.keys())
+
+    def messages(self, values: dict[str, Any]) -> tuple[ChatMessage, ...]:
+        system = self.system.render(values)
+        user = self.user.render(values)
+        return (*((ChatMessage("system", system),) if system.strip() else ()), ChatMessage("user", user))
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPrompt:
+    template: PromptTemplate
+    messages: tuple[ChatMessage, ...]
+    # True when the template itself puts `context` / `context_items` somewhere.
+    places_context: bool
+    _compiled: _Compiled
+    _values: dict[str, Any]
+
+    def with_values(self, extra: dict[str, Any]) -> tuple[ChatMessage, ...]:
+        """The same template and variables rendered again with `extra` on top (e.g. the pruned context)."""
+        return self._compiled.messages({**self._values, **extra})
 
 
 class TemplateRegistry:
@@ -98,7 +118,5 @@ class TemplateRegistry:
                     ],
                     reason="VARIABLES_SCHEMA_MISMATCH",
                 )
-        system = compiled.system.render(values)
-        user = compiled.user.render(values)
-        messages = (ChatMessage("system", system),) if system.strip() else ()
-        return RenderedPrompt(template, (*messages, ChatMessage("user", user)))
+        values = {**CONTEXT_VARIABLES, **values}
+        return RenderedPrompt(template, compiled.messages(values), compiled.places_context, compiled, values)

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -68,6 +68,8 @@ class CompiledTemplate:
             )
         try:
             self._template = env.from_string(source)
+            # The names the template reads, e.g. to know whether it places the context itself.
+            self.variables = frozenset(meta.find_undeclared_variables(env.parse(source)))
         except TemplateSyntaxError as exc:
             raise invalid_fields(
                 f"template syntax error in {field_name} at line {exc.lineno}: {exc.message}",

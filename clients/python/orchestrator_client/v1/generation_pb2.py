@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from orchestrator_client.v1 import common_pb2 as orchestrator_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n orchestrator/v1/generation.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1corchestrator/v1/common.proto\"\xd9\x01\n\x0eModelSelection\x12\x17\n\x0fpreferred_model\x18\x01 \x01(\t\x12\x1a\n\x12preferred_provider\x18\x02 \x01(\t\x12\x1d\n\x15required_capabilities\x18\x03 \x03(\t\x12\x17\n\x0f\x66\x61llback_models\x18\x04 \x03(\t\x12\x19\n\x0cmax_cost_usd\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0emax_latency_ms\x18\x06 \x01(\rH\x01\x88\x01\x01\x42\x0f\n\r_max_cost_usdB\x11\n\x0f_max_latency_ms\"\x9e\x01\n\x10GenerationParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1e\n\x11max_output_tokens\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\tB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x14\n\x12_max_output_tokens\"<\n\x0c\x43\x61\x63heOptions\x12,\n\x06policy\x18\x01 \x01(\x0e\x32\x1c.orchestrator.v1.CachePolicy\"\xda\x04\n\x0fGenerateRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\ttask_type\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\x12\x18\n\x10template_version\x18\x04 \x01(\t\x12*\n\tvariables\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08messages\x18\x06 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12-\n\x07\x63ontext\x18\x07 \x03(\x0b\x32\x1c.orchestrator.v1.ContextItem\x12\x34\n\routput_format\x18\x08 \x01(\x0e\x32\x1d.orchestrator.v1.OutputFormat\x12,\n\x0bjson_schema\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\tselection\x18\n \x01(\x0b\x32\x1f.orchestrator.v1.ModelSelection\x12\x31\n\x06params\x18\x0b \x01(\x0b\x32!.orchestrator.v1.GenerationParams\x12,\n\x05\x63\x61\x63he\x18\x0c \x01(\x0b\x32\x1d.orchestrator.v1.CacheOptions\x12@\n\x08metadata\x18\r \x03(\x0b\x32..orchestrator.v1.GenerateRequest.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"v\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\r\x12\x15\n\routput_tokens\x18\x02 \x01(\r\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x03 \x01(\r\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\x12\x11\n\testimated\x18\x05 \x01(\x08\"\x86\x01\n\x07\x41ttempt\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.orchestrator.v1.AttemptOutcome\x12\x14\n\x0c\x65rror_reason\x18\x04 \x01(\t\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\"\xee\x02\n\x10GenerateResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12*\n\nstructured\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x10\n\x08provider\x18\x06 \x01(\t\x12%\n\x05usage\x18\x07 \x01(\x0b\x32\x16.orchestrator.v1.Usage\x12\x34\n\rfinish_reason\x18\x08 \x01(\x0e\x32\x1d.orchestrator.v1.FinishReason\x12\x11\n\tcache_hit\x18\t \x01(\x08\x12*\n\x08\x61ttempts\x18\n \x03(\x0b\x32\x18.orchestrator.v1.Attempt\x12\x12\n\nlatency_ms\x18\x0b \x01(\x01\x12\x13\n\x0btemplate_id\x18\x0c \x01(\t\x12\x18\n\x10template_version\x18\r \x01(\t\"B\n\x0bStreamStart\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\"\x1b\n\x0bStreamDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xb3\x01\n\x16StreamGenerateResponse\x12-\n\x05start\x18\x01 \x01(\x0b\x32\x1c.orchestrator.v1.StreamStartH\x00\x12-\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x1c.orchestrator.v1.StreamDeltaH\x00\x12\x32\n\x05\x66inal\x18\x03 \x01(\x0b\x32!.orchestrator.v1.GenerateResponseH\x00\x42\x07\n\x05\x65vent\"]\n\x12\x43ountTokensRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x0c\n\x04text\x18\x03 \x01(\t\"L\n\x13\x43ountTokensResponse\x12\x13\n\x0btoken_count\x18\x01 \x01(\r\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\testimated\x18\x03 \x01(\x08\"\x13\n\x11ListModelsRequest\"\xd0\x02\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\x12%\n\x1dinput_cost_per_million_tokens\x18\x05 \x01(\x01\x12&\n\x1eoutput_cost_per_million_tokens\x18\x06 \x01(\x01\x12,\n$cached_input_cost_per_million_tokens\x18\x07 \x01(\x01\x12\x14\n\x0c\x63\x61pabilities\x18\x08 \x03(\t\x12\x0f\n\x07\x61liases\x18\t \x03(\t\x12\x34\n\rcircuit_state\x18\n \x01(\x0e\x32\x1d.orchestrator.v1.CircuitState\x12\x16\n\x0eupstream_model\x18\x0b \x01(\t\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.orchestrator.v1.ModelInfo*\x91\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x01\x12\x16\n\x12OUTPUT_FORMAT_JSON\x10\x02\x12\x16\n\x12OUTPUT_FORMAT_CODE\x10\x03\x12\x1a\n\x16OUTPUT_FORMAT_MARKDOWN\x10\x04*\x81\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x03*t\n\x0b\x43\x61\x63hePolicy\x12\x1c\n\x18\x43\x41\x43HE_POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41\x43HE_POLICY_USE\x10\x01\x12\x17\n\x13\x43\x41\x43HE_POLICY_BYPASS\x10\x02\x12\x18\n\x14\x43\x41\x43HE_POLICY_REFRESH\x10\x03*\x8d\x01\n\x0e\x41ttemptOutcome\x12\x1f\n\x1b\x41TTEMPT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41TTEMPT_OUTCOME_SUCCESS\x10\x01\x12\x19\n\x15\x41TTEMPT_OUTCOME_ERROR\x10\x02\x12\"\n\x1e\x41TTEMPT_OUTCOME_INVALID_OUTPUT\x10\x03*|\n\x0c\x43ircuitState\x12\x1d\n\x19\x43IRCUIT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43IRCUIT_STATE_CLOSED\x10\x01\x12\x16\n\x12\x43IRCUIT_STATE_OPEN\x10\x02\x12\x1b\n\x17\x43IRCUIT_STATE_HALF_OPEN\x10\x03\x32\xf4\x02\n\x11GenerationService\x12O\n\x08Generate\x12 .orchestrator.v1.GenerateRequest\x1a!.orchestrator.v1.GenerateResponse\x12]\n\x0eStreamGenerate\x12 .orchestrator.v1.GenerateRequest\x1a\'.orchestrator.v1.StreamGenerateResponse0\x01\x12X\n\x0b\x43ountTokens\x12#.orchestrator.v1.CountTokensRequest\x1a$.orchestrator.v1.CountTokensResponse\x12U\n\nListModels\x12\".orchestrator.v1.ListModelsRequest\x1a#.orchestrator.v1.ListModelsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n orchestrator/v1/generation.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1corchestrator/v1/common.proto\"\xd9\x01\n\x0eModelSelection\x12\x17\n\x0fpreferred_model\x18\x01 \x01(\t\x12\x1a\n\x12preferred_provider\x18\x02 \x01(\t\x12\x1d\n\x15required_capabilities\x18\x03 \x03(\t\x12\x17\n\x0f\x66\x61llback_models\x18\x04 \x03(\t\x12\x19\n\x0cmax_cost_usd\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x1b\n\x0emax_latency_ms\x18\x06 \x01(\rH\x01\x88\x01\x01\x42\x0f\n\r_max_cost_usdB\x11\n\x0f_max_latency_ms\"\x9e\x01\n\x10GenerationParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1e\n\x11max_output_tokens\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\tB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x14\n\x12_max_output_tokens\"<\n\x0c\x43\x61\x63heOptions\x12,\n\x06policy\x18\x01 \x01(\x0e\x32\x1c.orchestrator.v1.CachePolicy\"\x96\x05\n\x0fGenerateRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x11\n\ttask_type\x18\x02 \x01(\t\x12\x13\n\x0btemplate_id\x18\x03 \x01(\t\x12\x18\n\x10template_version\x18\x04 \x01(\t\x12*\n\tvariables\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\x08messages\x18\x06 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12-\n\x07\x63ontext\x18\x07 \x03(\x0b\x32\x1c.orchestrator.v1.ContextItem\x12\x34\n\routput_format\x18\x08 \x01(\x0e\x32\x1d.orchestrator.v1.OutputFormat\x12,\n\x0bjson_schema\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\tselection\x18\n \x01(\x0b\x32\x1f.orchestrator.v1.ModelSelection\x12\x31\n\x06params\x18\x0b \x01(\x0b\x32!.orchestrator.v1.GenerationParams\x12,\n\x05\x63\x61\x63he\x18\x0c \x01(\x0b\x32\x1d.orchestrator.v1.CacheOptions\x12@\n\x08metadata\x18\r \x03(\x0b\x32..orchestrator.v1.GenerateRequest.MetadataEntry\x12:\n\x10\x63ontext_strategy\x18\x0e \x01(\x0e\x32 .orchestrator.v1.ContextStrategy\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"v\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\r\x12\x15\n\routput_tokens\x18\x02 \x01(\r\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x03 \x01(\r\x12\x10\n\x08\x63ost_usd\x18\x04 \x01(\x01\x12\x11\n\testimated\x18\x05 \x01(\x08\"\x86\x01\n\x07\x41ttempt\x12\r\n\x05model\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x30\n\x07outcome\x18\x03 \x01(\x0e\x32\x1f.orchestrator.v1.AttemptOutcome\x12\x14\n\x0c\x65rror_reason\x18\x04 \x01(\t\x12\x12\n\nlatency_ms\x18\x05 \x01(\x01\"\xa9\x03\n\x10GenerateResponse\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12*\n\nstructured\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x10\n\x08provider\x18\x06 \x01(\t\x12%\n\x05usage\x18\x07 \x01(\x0b\x32\x16.orchestrator.v1.Usage\x12\x34\n\rfinish_reason\x18\x08 \x01(\x0e\x32\x1d.orchestrator.v1.FinishReason\x12\x11\n\tcache_hit\x18\t \x01(\x08\x12*\n\x08\x61ttempts\x18\n \x03(\x0b\x32\x18.orchestrator.v1.Attempt\x12\x12\n\nlatency_ms\x18\x0b \x01(\x01\x12\x13\n\x0btemplate_id\x18\x0c \x01(\t\x12\x18\n\x10template_version\x18\r \x01(\t\x12\x1d\n\x15\x63ontext_items_dropped\x18\x0e \x01(\r\x12\x1a\n\x12\x63ontext_items_used\x18\x0f \x01(\r\"B\n\x0bStreamStart\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\"\x1b\n\x0bStreamDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\xb3\x01\n\x16StreamGenerateResponse\x12-\n\x05start\x18\x01 \x01(\x0b\x32\x1c.orchestrator.v1.StreamStartH\x00\x12-\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x1c.orchestrator.v1.StreamDeltaH\x00\x12\x32\n\x05\x66inal\x18\x03 \x01(\x0b\x32!.orchestrator.v1.GenerateResponseH\x00\x42\x07\n\x05\x65vent\"]\n\x12\x43ountTokensRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12*\n\x08messages\x18\x02 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x0c\n\x04text\x18\x03 \x01(\t\"L\n\x13\x43ountTokensResponse\x12\x13\n\x0btoken_count\x18\x01 \x01(\r\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\testimated\x18\x03 \x01(\x08\"\x13\n\x11ListModelsRequest\"\xd0\x02\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08provider\x18\x02 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\x12%\n\x1dinput_cost_per_million_tokens\x18\x05 \x01(\x01\x12&\n\x1eoutput_cost_per_million_tokens\x18\x06 \x01(\x01\x12,\n$cached_input_cost_per_million_tokens\x18\x07 \x01(\x01\x12\x14\n\x0c\x63\x61pabilities\x18\x08 \x03(\t\x12\x0f\n\x07\x61liases\x18\t \x03(\t\x12\x34\n\rcircuit_state\x18\n \x01(\x0e\x32\x1d.orchestrator.v1.CircuitState\x12\x16\n\x0eupstream_model\x18\x0b \x01(\t\"@\n\x12ListModelsResponse\x12*\n\x06models\x18\x01 \x03(\x0b\x32\x1a.orchestrator.v1.ModelInfo*\x91\x01\n\x0cOutputFormat\x12\x1d\n\x19OUTPUT_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n\x12OUTPUT_FORMAT_TEXT\x10\x01\x12\x16\n\x12OUTPUT_FORMAT_JSON\x10\x02\x12\x16\n\x12OUTPUT_FORMAT_CODE\x10\x03\x12\x1a\n\x16OUTPUT_FORMAT_MARKDOWN\x10\x04*\x81\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12 \n\x1c\x46INISH_REASON_CONTENT_FILTER\x10\x03*t\n\x0b\x43\x61\x63hePolicy\x12\x1c\n\x18\x43\x41\x43HE_POLICY_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43\x41\x43HE_POLICY_USE\x10\x01\x12\x17\n\x13\x43\x41\x43HE_POLICY_BYPASS\x10\x02\x12\x18\n\x14\x43\x41\x43HE_POLICY_REFRESH\x10\x03*\x8d\x01\n\x0e\x41ttemptOutcome\x12\x1f\n\x1b\x41TTEMPT_OUTCOME_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41TTEMPT_OUTCOME_SUCCESS\x10\x01\x12\x19\n\x15\x41TTEMPT_OUTCOME_ERROR\x10\x02\x12\"\n\x1e\x41TTEMPT_OUTCOME_INVALID_OUTPUT\x10\x03*\x8e\x01\n\x0f\x43ontextStrategy\x12 \n\x1c\x43ONTEXT_STRATEGY_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43ONTEXT_STRATEGY_RELEVANCE\x10\x01\x12\x1c\n\x18\x43ONTEXT_STRATEGY_RECENCY\x10\x02\x12\x1b\n\x17\x43ONTEXT_STRATEGY_HYBRID\x10\x03*|\n\x0c\x43ircuitState\x12\x1d\n\x19\x43IRCUIT_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43IRCUIT_STATE_CLOSED\x10\x01\x12\x16\n\x12\x43IRCUIT_STATE_OPEN\x10\x02\x12\x1b\n\x17\x43IRCUIT_STATE_HALF_OPEN\x10\x03\x32\xf4\x02\n\x11GenerationService\x12O\n\x08Generate\x12 .orchestrator.v1.GenerateRequest\x1a!.orchestrator.v1.GenerateResponse\x12]\n\x0eStreamGenerate\x12 .orchestrator.v1.GenerateRequest\x1a\'.orchestrator.v1.StreamGenerateResponse0\x01\x12X\n\x0b\x43ountTokens\x12#.orchestrator.v1.CountTokensRequest\x1a$.orchestrator.v1.CountTokensResponse\x12U\n\nListModels\x12\".orchestrator.v1.ListModelsRequest\x1a#.orchestrator.v1.ListModelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,16 +35,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GENERATEREQUEST_METADATAENTRY']._loaded_options = None
   _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_OUTPUTFORMAT']._serialized_start=2666
-  _globals['_OUTPUTFORMAT']._serialized_end=2811
-  _globals['_FINISHREASON']._serialized_start=2814
-  _globals['_FINISHREASON']._serialized_end=2943
-  _globals['_CACHEPOLICY']._serialized_start=2945
-  _globals['_CACHEPOLICY']._serialized_end=3061
-  _globals['_ATTEMPTOUTCOME']._serialized_start=3064
-  _globals['_ATTEMPTOUTCOME']._serialized_end=3205
-  _globals['_CIRCUITSTATE']._serialized_start=3207
-  _globals['_CIRCUITSTATE']._serialized_end=3331
+  _globals['_OUTPUTFORMAT']._serialized_start=2785
+  _globals['_OUTPUTFORMAT']._serialized_end=2930
+  _globals['_FINISHREASON']._serialized_start=2933
+  _globals['_FINISHREASON']._serialized_end=3062
+  _globals['_CACHEPOLICY']._serialized_start=3064
+  _globals['_CACHEPOLICY']._serialized_end=3180
+  _globals['_ATTEMPTOUTCOME']._serialized_start=3183
+  _globals['_ATTEMPTOUTCOME']._serialized_end=3324
+  _globals['_CONTEXTSTRATEGY']._serialized_start=3327
+  _globals['_CONTEXTSTRATEGY']._serialized_end=3469
+  _globals['_CIRCUITSTATE']._serialized_start=3471
+  _globals['_CIRCUITSTATE']._serialized_end=3595
   _globals['_MODELSELECTION']._serialized_start=114
   _globals['_MODELSELECTION']._serialized_end=331
   _globals['_GENERATIONPARAMS']._serialized_start=334
@@ -52,31 +54,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CACHEOPTIONS']._serialized_start=494
   _globals['_CACHEOPTIONS']._serialized_end=554
   _globals['_GENERATEREQUEST']._serialized_start=557
-  _globals['_GENERATEREQUEST']._serialized_end=1159
-  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_start=1112
-  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_end=1159
-  _globals['_USAGE']._serialized_start=1161
-  _globals['_USAGE']._serialized_end=1279
-  _globals['_ATTEMPT']._serialized_start=1282
-  _globals['_ATTEMPT']._serialized_end=1416
-  _globals['_GENERATERESPONSE']._serialized_start=1419
-  _globals['_GENERATERESPONSE']._serialized_end=1785
-  _globals['_STREAMSTART']._serialized_start=1787
-  _globals['_STREAMSTART']._serialized_end=1853
-  _globals['_STREAMDELTA']._serialized_start=1855
-  _globals['_STREAMDELTA']._serialized_end=1882
-  _globals['_STREAMGENERATERESPONSE']._serialized_start=1885
-  _globals['_STREAMGENERATERESPONSE']._serialized_end=2064
-  _globals['_COUNTTOKENSREQUEST']._serialized_start=2066
-  _globals['_COUNTTOKENSREQUEST']._serialized_end=2159
-  _globals['_COUNTTOKENSRESPONSE']._serialized_start=2161
-  _globals['_COUNTTOKENSRESPONSE']._serialized_end=2237
-  _globals['_LISTMODELSREQUEST']._serialized_start=2239
-  _globals['_LISTMODELSREQUEST']._serialized_end=2258
-  _globals['_MODELINFO']._serialized_start=2261
-  _globals['_MODELINFO']._serialized_end=2597
-  _globals['_LISTMODELSRESPONSE']._serialized_start=2599
-  _globals['_LISTMODELSRESPONSE']._serialized_end=2663
-  _globals['_GENERATIONSERVICE']._serialized_start=3334
-  _globals['_GENERATIONSERVICE']._serialized_end=3706
+  _globals['_GENERATEREQUEST']._serialized_end=1219
+  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_start=1172
+  _globals['_GENERATEREQUEST_METADATAENTRY']._serialized_end=1219
+  _globals['_USAGE']._serialized_start=1221
+  _globals['_USAGE']._serialized_end=1339
+  _globals['_ATTEMPT']._serialized_start=1342
+  _globals['_ATTEMPT']._serialized_end=1476
+  _globals['_GENERATERESPONSE']._serialized_start=1479
+  _globals['_GENERATERESPONSE']._serialized_end=1904
+  _globals['_STREAMSTART']._serialized_start=1906
+  _globals['_STREAMSTART']._serialized_end=1972
+  _globals['_STREAMDELTA']._serialized_start=1974
+  _globals['_STREAMDELTA']._serialized_end=2001
+  _globals['_STREAMGENERATERESPONSE']._serialized_start=2004
+  _globals['_STREAMGENERATERESPONSE']._serialized_end=2183
+  _globals['_COUNTTOKENSREQUEST']._serialized_start=2185
+  _globals['_COUNTTOKENSREQUEST']._serialized_end=2278
+  _globals['_COUNTTOKENSRESPONSE']._serialized_start=2280
+  _globals['_COUNTTOKENSRESPONSE']._serialized_end=2356
+  _globals['_LISTMODELSREQUEST']._serialized_start=2358
+  _globals['_LISTMODELSREQUEST']._serialized_end=2377
+  _globals['_MODELINFO']._serialized_start=2380
+  _globals['_MODELINFO']._serialized_end=2716
+  _globals['_LISTMODELSRESPONSE']._serialized_start=2718
+  _globals['_LISTMODELSRESPONSE']._serialized_end=2782
+  _globals['_GENERATIONSERVICE']._serialized_start=3598
+  _globals['_GENERATIONSERVICE']._serialized_end=3970
 # @@protoc_insertion_point(module_scope)

@@ -38,6 +38,13 @@ class AttemptOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ATTEMPT_OUTCOME_ERROR: _ClassVar[AttemptOutcome]
     ATTEMPT_OUTCOME_INVALID_OUTPUT: _ClassVar[AttemptOutcome]
 
+class ContextStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTEXT_STRATEGY_UNSPECIFIED: _ClassVar[ContextStrategy]
+    CONTEXT_STRATEGY_RELEVANCE: _ClassVar[ContextStrategy]
+    CONTEXT_STRATEGY_RECENCY: _ClassVar[ContextStrategy]
+    CONTEXT_STRATEGY_HYBRID: _ClassVar[ContextStrategy]
+
 class CircuitState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     CIRCUIT_STATE_UNSPECIFIED: _ClassVar[CircuitState]
@@ -61,6 +68,10 @@ ATTEMPT_OUTCOME_UNSPECIFIED: AttemptOutcome
 ATTEMPT_OUTCOME_SUCCESS: AttemptOutcome
 ATTEMPT_OUTCOME_ERROR: AttemptOutcome
 ATTEMPT_OUTCOME_INVALID_OUTPUT: AttemptOutcome
+CONTEXT_STRATEGY_UNSPECIFIED: ContextStrategy
+CONTEXT_STRATEGY_RELEVANCE: ContextStrategy
+CONTEXT_STRATEGY_RECENCY: ContextStrategy
+CONTEXT_STRATEGY_HYBRID: ContextStrategy
 CIRCUIT_STATE_UNSPECIFIED: CircuitState
 CIRCUIT_STATE_CLOSED: CircuitState
 CIRCUIT_STATE_OPEN: CircuitState
@@ -101,7 +112,7 @@ class CacheOptions(_message.Message):
     def __init__(self, policy: _Optional[_Union[CachePolicy, str]] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("request_id", "task_type", "template_id", "template_version", "variables", "messages", "context", "output_format", "json_schema", "selection", "params", "cache", "metadata")
+    __slots__ = ("request_id", "task_type", "template_id", "template_version", "variables", "messages", "context", "output_format", "json_schema", "selection", "params", "cache", "metadata", "context_strategy")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +133,7 @@ class GenerateRequest(_message.Message):
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_STRATEGY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     task_type: str
     template_id: str
@@ -135,7 +147,8 @@ class GenerateRequest(_message.Message):
     params: GenerationParams
     cache: CacheOptions
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, request_id: _Optional[str] = ..., task_type: _Optional[str] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., json_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., selection: _Optional[_Union[ModelSelection, _Mapping]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., cache: _Optional[_Union[CacheOptions, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    context_strategy: ContextStrategy
+    def __init__(self, request_id: _Optional[str] = ..., task_type: _Optional[str] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., json_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., selection: _Optional[_Union[ModelSelection, _Mapping]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., cache: _Optional[_Union[CacheOptions, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., context_strategy: _Optional[_Union[ContextStrategy, str]] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("input_tokens", "output_tokens", "cached_input_tokens", "cost_usd", "estimated")
@@ -166,7 +179,7 @@ class Attempt(_message.Message):
     def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., error_reason: _Optional[str] = ..., latency_ms: _Optional[float] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("request_id", "text", "structured", "code", "model", "provider", "usage", "finish_reason", "cache_hit", "attempts", "latency_ms", "template_id", "template_version")
+    __slots__ = ("request_id", "text", "structured", "code", "model", "provider", "usage", "finish_reason", "cache_hit", "attempts", "latency_ms", "template_id", "template_version", "context_items_dropped", "context_items_used")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     STRUCTURED_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +193,8 @@ class GenerateResponse(_message.Message):
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ITEMS_DROPPED_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ITEMS_USED_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     text: str
     structured: _struct_pb2.Value
@@ -193,7 +208,9 @@ class GenerateResponse(_message.Message):
     latency_ms: float
     template_id: str
     template_version: str
-    def __init__(self, request_id: _Optional[str] = ..., text: _Optional[str] = ..., structured: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., code: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., cache_hit: _Optional[bool] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., latency_ms: _Optional[float] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ...) -> None: ...
+    context_items_dropped: int
+    context_items_used: int
+    def __init__(self, request_id: _Optional[str] = ..., text: _Optional[str] = ..., structured: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., code: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., cache_hit: _Optional[bool] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., latency_ms: _Optional[float] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., context_items_dropped: _Optional[int] = ..., context_items_used: _Optional[int] = ...) -> None: ...
 
 class StreamStart(_message.Message):
     __slots__ = ("request_id", "model", "provider")
