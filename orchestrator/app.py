@@ -13,6 +13,8 @@ from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
+from orchestrator.telemetry.metrics import Metrics
+from orchestrator.telemetry.request_log import Observers, RequestLogger
 from orchestrator.templates.loader import load_directory
 from orchestrator.templates.registry import TemplateRegistry
 from orchestrator.templates.renderer import RenderLimits, TemplateCompiler
@@ -26,6 +28,7 @@ class App:
     settings: Settings
     providers: dict[str, Provider]
     pipeline: Pipeline
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
@@ -56,4 +59,6 @@ async def build_app(settings: Settings) -> App:
         settings.tasks,
         settings.routing,
     )
-    return App(settings, providers, Pipeline(registry, router))
+    metrics = Metrics(settings.tasks)
+    metrics.watch_circuits(lambda: [(m.name, router.circuit_state(m)) for m in router.catalog.models])
+    return App(settings, providers, Pipeline(registry, router, Observers(metrics, RequestLogger())), metrics)

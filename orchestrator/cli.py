@@ -15,17 +15,19 @@ from orchestrator.config import ConfigError, Settings, load_settings
 log = logging.getLogger("orchestrator")
 
 
-async def serve(settings: Settings, port: int | None) -> None:
+async def serve(settings: Settings, port: int | None, metrics_port: int | None) -> None:
     from orchestrator.server import OrchestratorServer
+    from orchestrator.telemetry.tracing import TRACING
 
-    server = await OrchestratorServer.create(settings, port)
+    TRACING.configure_from_env(settings.telemetry.record_content)
+    server = await OrchestratorServer.create(settings, port, metrics_port)
     await server.start()
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stopping or stopping.append(loop.create_task(server.shutdown())))
     # Printed for people and scripts alike (tests read it to learn the port when --port 0).
-    print(f"orchestrator listening on port {server.port}", flush=True)
+    print(f"orchestrator listening on port {server.port} (metrics on port {server.metrics_port})", flush=True)
     await server.wait_for_termination()
     if stopping:
         await stopping[0]
@@ -37,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="run the gRPC server")
     serve_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
     serve_cmd.add_argument("--port", type=int, help="gRPC port (default: server.port, 50051; 0 picks a free one)")
+    serve_cmd.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ["ORCHESTRATOR_METRICS_PORT"]) if os.environ.get("ORCHESTRATOR_METRICS_PORT") else None,
+        help="Prometheus /metrics port (default: server.metrics_port, 9464; 0 turns it off; -1 picks a free one)",
+    )
     check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
     check_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
     args = parser.parse_args(argv)
@@ -51,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logs.configure(os.environ.get("LOG_LEVEL", settings.server.log_level).upper())
     try:
-        asyncio.run(serve(settings, args.port))
+        asyncio.run(serve(settings, args.port, args.metrics_port))
     except ConfigError as exc:
         print(f"orchestrator: {exc}", file=sys.stderr)
         return 2

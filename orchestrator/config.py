@@ -156,6 +156,11 @@ class TemplateSettings(_Strict):
     store: TemplateStoreSettings = TemplateStoreSettings()
 
 
+class TelemetrySettings(_Strict):
+    # Record prompt and completion text on spans (off: they may hold personal or secret data).
+    record_content: bool = False
+
+
 class Settings(_Strict):
     server: ServerSettings = ServerSettings()
     providers: dict[str, ProviderSettings] = {}
@@ -164,6 +169,7 @@ class Settings(_Strict):
     tasks: dict[str, TaskSettings] = {}
     routing: RoutingSettings = RoutingSettings()
     templates: TemplateSettings = TemplateSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:

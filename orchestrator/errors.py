@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class ErrorKind(enum.Enum):
@@ -59,6 +60,8 @@ class OrchestratorError(Exception):
     retry_after: float | None = None
     # Non-secret facts for ErrorInfo.metadata (e.g. the template id).
     metadata: dict[str, str] = field(default_factory=dict)
+    # The model attempts made before the failure (for metrics and logs; not sent to callers).
+    attempts: tuple[Any, ...] = ()
     kind = ErrorKind.INTERNAL
 
     def __post_init__(self) -> None:

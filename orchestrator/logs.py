@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from orchestrator.redaction import SECRETS
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -21,7 +23,8 @@ class JsonFormatter(logging.Formatter):
         line.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        # Last line of defence: no key or auth header leaves the process in a log line.
+        return SECRETS(json.dumps(line, default=str))
 
 
 def configure(level: str) -> None:

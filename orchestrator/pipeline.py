@@ -7,6 +7,7 @@ be re-asked (its text has been sent) and ends with INVALID_MODEL_OUTPUT.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -31,11 +32,19 @@ from orchestrator.domain import (
     TokenCount,
     TokenUsage,
 )
-from orchestrator.errors import FieldViolation, QuotaViolation, ResourceExhaustedError, invalid_fields
+from orchestrator.errors import (
+    FieldViolation,
+    OrchestratorError,
+    QuotaViolation,
+    ResourceExhaustedError,
+    invalid_fields,
+)
+from orchestrator.observe import GenerationOutcome, NullObserver, Observer
 from orchestrator.prompt import PromptBuilder
 from orchestrator.responses import InvalidModelOutputError, ShapedAnswer, shape
 from orchestrator.routing.catalog import CatalogModel
 from orchestrator.routing.router import Call, RouteFinished, Router, RouteStarted
+from orchestrator.telemetry.tracing import TRACING
 from orchestrator.templates.registry import TemplateRegistry
 
 MAX_CONTEXT_ITEMS = 10_000
@@ -76,10 +85,43 @@ class Admission:
 
 
 class Pipeline:
-    def __init__(self, templates: TemplateRegistry, router: Router) -> None:
+    def __init__(self, templates: TemplateRegistry, router: Router, observer: Observer | None = None) -> None:
         self.templates = templates
         self.router = router
         self.admission = Admission(router.settings.max_concurrent_requests)
+        self.observer: Observer = observer or NullObserver()
+
+    def _observe(
+        self,
+        request: GenerationRequest,
+        started: float,
+        streamed: bool,
+        result: GenerationResult | None = None,
+        error: BaseException | None = None,
+        ttft: float | None = None,
+    ) -> None:
+        latency = time.monotonic() - started
+        if result is not None:
+            outcome = GenerationOutcome(request, streamed, latency, result, time_to_first_token=ttft,
+                                        attempts=tuple(result.attempts))  # fmt: skip
+            if TRACING.enabled:
+                TRACING.annotate(
+                    {
+                        "gen_ai.response.model": result.model,
+                        "orchestrator.attempts": len(result.attempts),
+                        "orchestrator.context.dropped": result.context_dropped,
+                    }
+                )
+        elif isinstance(error, OrchestratorError):
+            outcome = GenerationOutcome(
+                request, streamed, latency, error_reason=error.reason, error_kind=error.kind.value,
+                failed_model=error.metadata.get("model", ""), time_to_first_token=ttft, attempts=error.attempts,
+            )  # fmt: skip
+        elif isinstance(error, asyncio.CancelledError | GeneratorExit):
+            outcome = GenerationOutcome(request, streamed, latency, error_reason="CANCELLED", error_kind="CANCELLED")
+        else:
+            outcome = GenerationOutcome(request, streamed, latency, error_reason="INTERNAL", error_kind="INTERNAL")
+        self.observer.generation_finished(outcome)
 
     async def _prepare(self, request: GenerationRequest) -> PreparedRequest:
         started = time.monotonic()
@@ -108,6 +150,16 @@ class Pipeline:
             rendered,
             tuple(request.messages),
         )
+        if TRACING.enabled:
+            TRACING.annotate(
+                {
+                    "orchestrator.task_type": request.task_type,
+                    "orchestrator.template.id": request.template_id,
+                    "orchestrator.template.version": rendered.template.version if rendered else None,
+                    "orchestrator.routing.plan": [m.name for m in plan],
+                    "orchestrator.context.items": len(request.context),
+                }
+            )
         return PreparedRequest(
             request=request,
             call=Call(prompt, params, started + request.timeout if request.timeout else None, request.json_schema),
@@ -158,9 +210,15 @@ class Pipeline:
         )
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        with self.admission.admit():
-            prepared = await self._prepare(request)
-            return await self._generate(prepared)
+        started = time.monotonic()
+        try:
+            with self.admission.admit():
+                result = await self._generate(await self._prepare(request))
+        except BaseException as exc:
+            self._observe(request, started, False, error=exc)
+            raise
+        self._observe(request, started, False, result)
+        return result
 
     async def _generate(self, prepared: PreparedRequest) -> GenerationResult:
         """Route; when the answer has not the requested shape, re-ask the same model, then fall back."""
@@ -194,23 +252,37 @@ class Pipeline:
 
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         """StreamStarted, then TextDelta pieces, then the GenerationResult (its text is the whole answer)."""
-        with self.admission.admit():
-            prepared = await self._prepare(request)
-            parts: list[str] = []
-            events = self.router.stream(prepared.plan, prepared.call)
-            try:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        parts.append(event.text)
-                        yield event
-                    elif isinstance(event, RouteStarted):
-                        yield StreamStarted(request.request_id, event.model.name, event.model.provider)
-                    else:
-                        usage = event.completion.usage
-                        shaped = self._shape(prepared, "".join(parts))
-                        yield self._result(prepared, shaped, event, event.attempts, usage, event.model.cost(usage))
-            finally:
-                await events.aclose()
+        started = time.monotonic()
+        ttft: float | None = None
+        result: GenerationResult | None = None
+        try:
+            with self.admission.admit():
+                prepared = await self._prepare(request)
+                parts: list[str] = []
+                events = self.router.stream(prepared.plan, prepared.call)
+                try:
+                    async for event in events:
+                        if isinstance(event, TextDelta):
+                            if ttft is None:
+                                ttft = time.monotonic() - started
+                            parts.append(event.text)
+                            yield event
+                        elif isinstance(event, RouteStarted):
+                            yield StreamStarted(request.request_id, event.model.name, event.model.provider)
+                        else:
+                            usage = event.completion.usage
+                            shaped = self._shape(prepared, "".join(parts))
+                            result = self._result(
+                                prepared, shaped, event, event.attempts, usage, event.model.cost(usage)
+                            )
+                finally:
+                    await events.aclose()
+        except BaseException as exc:
+            self._observe(request, started, True, error=exc, ttft=ttft)
+            raise
+        self._observe(request, started, True, result, ttft=ttft)
+        if result is not None:
+            yield result
 
     async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[CatalogModel, TokenCount]:
         model = self.router.catalog.get(model_name)

@@ -15,12 +15,18 @@ from orchestrator.api.reflection import enable_reflection
 from orchestrator.api.templates import TemplateServicer
 from orchestrator.app import App, build_app
 from orchestrator.config import Settings
+from orchestrator.telemetry.interceptor import TelemetryInterceptor
 
 log = logging.getLogger(__name__)
 
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
 SERVICE_NAMES = (GENERATION_SERVICE.full_name, TEMPLATE_SERVICE.full_name)
+
+
+def _http_host(grpc_host: str) -> str:
+    """The metrics listener's address for the gRPC listen host ("[::]" -> "::")."""
+    return grpc_host.strip("[]") or "0.0.0.0"
 
 
 def server_options(settings: Settings) -> list[tuple[str, int]]:
@@ -42,10 +48,12 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 class OrchestratorServer:
     """A running server: `start()`, then `shutdown()` (health first, then drain, then stop)."""
 
-    def __init__(self, app: App, port: int | None = None) -> None:
+    def __init__(self, app: App, port: int | None = None, metrics_port: int | None = None) -> None:
         self.app = app
         settings = app.settings
-        self._server = grpc.aio.server(options=server_options(settings))
+        self._server = grpc.aio.server(
+            options=server_options(settings), interceptors=[TelemetryInterceptor(app.metrics)]
+        )
         add_service(self._server, GenerationServicer(app.pipeline), GENERATION_SERVICE)
         add_service(self._server, TemplateServicer(app.pipeline), TEMPLATE_SERVICE)
         self.health = health.aio.HealthServicer()
@@ -57,10 +65,17 @@ class OrchestratorServer:
         if self.port == 0:
             raise OSError(f"cannot listen on {settings.server.host}:{requested}")
         self._stopping = False
+        wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
+        # 0 turns the metrics endpoint off; tests that want it on a free port pass -1.
+        self.metrics_port = app.metrics.serve(max(wanted_metrics, 0), _http_host(settings.server.host)) if (
+            wanted_metrics != 0
+        ) else 0  # fmt: skip
 
     @classmethod
-    async def create(cls, settings: Settings, port: int | None = None) -> OrchestratorServer:
-        return cls(await build_app(settings), port)
+    async def create(
+        cls, settings: Settings, port: int | None = None, metrics_port: int | None = None
+    ) -> OrchestratorServer:
+        return cls(await build_app(settings), port, metrics_port)
 
     async def start(self) -> None:
         await self._server.start()
@@ -79,6 +94,7 @@ class OrchestratorServer:
         if s.drain_seconds:
             await asyncio.sleep(s.drain_seconds)
         await self._server.stop(s.grace_seconds)
+        self.app.metrics.close()
         await self.app.aclose()
         log.info("stopped")
 

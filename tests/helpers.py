@@ -25,7 +25,7 @@ TEMPLATES = ROOT / "templates"
 def local_settings(**sections: Any) -> Settings:
     """The embedded model on a free loopback port with the shipped templates; no env vars."""
     raw: dict[str, Any] = {
-        "server": {"host": "127.0.0.1", "port": 0, "grace_seconds": 2},
+        "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 2},
         "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
     }
     for key, value in sections.items():
@@ -69,7 +69,7 @@ class ServerProcess:
             **config,
             "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}, **config.get("templates", {})},
         }
-        merged["server"] = {"host": "127.0.0.1", "port": 0, **config.get("server", {})}
+        merged["server"] = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, **config.get("server", {})}
         self.config_path = tmp_path / "orchestrator.yaml"
         self.config_path.write_text(yaml.safe_dump(merged))
         child_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}

@@ -25,11 +25,13 @@ FAST_RETRIES = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
 
 
 @contextlib.asynccontextmanager
-async def routed_server(fake: FakeUpstream, **routing: Any) -> AsyncIterator[OrchestratorClient]:
+async def routed_server(
+    fake: FakeUpstream, provider: dict[str, Any] | None = None, metrics_port: int = 0, **routing: Any
+) -> AsyncIterator[OrchestratorClient]:
     settings = settings_from_mapping(
         {
-            "server": {"host": "127.0.0.1", "port": 0, "grace_seconds": 1},
-            "providers": {"upstream": {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
+            "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 1},
+            "providers": {"upstream": provider or {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
             "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
             "default_model": "primary",
             "routing": {**FAST_RETRIES, **routing},
@@ -37,10 +39,11 @@ async def routed_server(fake: FakeUpstream, **routing: Any) -> AsyncIterator[Orc
         },
         env={},
     )
-    server = await OrchestratorServer.create(settings)
+    server = await OrchestratorServer.create(settings, metrics_port=metrics_port)
     await server.start()
     try:
         async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=30) as client:
+            client.server = server  # type: ignore[attr-defined]  # tests read its metrics port
             yield client
     finally:
         await server.shutdown()

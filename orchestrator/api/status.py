@@ -13,6 +13,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from orchestrator.errors import ErrorKind, InternalError, OrchestratorError
+from orchestrator.redaction import SECRETS
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,14 @@ def _pack(message: Any) -> any_pb2.Any:
 
 def to_status(error: OrchestratorError) -> grpc.Status:
     code = _CODES[error.kind]
-    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))]
+    metadata = {key: SECRETS(value) for key, value in error.metadata.items()}
+    details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata))]
     if error.field_violations:
         details.append(
             _pack(
                 error_details_pb2.BadRequest(
                     field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                        error_details_pb2.BadRequest.FieldViolation(field=v.field, description=SECRETS(v.description))
                         for v in error.field_violations
                     ]
                 )
@@ -58,7 +60,7 @@ def to_status(error: OrchestratorError) -> grpc.Status:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(max(error.retry_after, 0) * 1e9))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=error.message, details=details)
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=SECRETS(error.message), details=details)
     return rpc_status.to_status(status)
 
 

@@ -7,11 +7,15 @@ failure (cut, stall beyond the idle timeout, malformed chunk) ends the stream wi
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
+
+from opentelemetry.trace import Span
 
 from orchestrator.config import RoutingSettings, TaskSettings
 from orchestrator.domain import (
@@ -23,15 +27,17 @@ from orchestrator.domain import (
     SamplingParams,
     TextDelta,
 )
-from orchestrator.errors import DeadlineExceededError, UnavailableError
+from orchestrator.errors import DeadlineExceededError, OrchestratorError, UnavailableError
 from orchestrator.prompt import BuiltPrompt
 from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
 from orchestrator.routing.catalog import CatalogModel, ModelCatalog
 from orchestrator.routing.health import BreakerSettings, BudgetSettings, ModelHealth
 from orchestrator.routing.outcomes import all_failed, caller_error
 from orchestrator.routing.planner import plan_models
+from orchestrator.telemetry.tracing import TRACING
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,7 @@ class _Walk:
     attempts: list[Attempt]
     skipped: list[str]
     last_error: ProviderError | None = None
+    span: Span | None = None  # the successful attempt's span, ended when its answer is complete
 
 
 class Router:
@@ -163,16 +170,22 @@ class Router:
                     break
                 request = self._request(model, built.messages, call)
                 started = time.monotonic()
+                span = TRACING.attempt_span(model.provider_type, request.model, _span_attributes(request, tries))
                 try:
                     result = await run(model, request)
                 except ProviderError as exc:
+                    TRACING.fail(span, exc.reason, exc.message)
+                    log.info(
+                        "upstream attempt failed",
+                        extra={"model": model.name, "reason": exc.reason, "detail": exc.message, "attempt": tries},
+                    )
                     latency = (time.monotonic() - started) * 1000
                     walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.ERROR, exc.reason, latency))
                     health.record_failure(exc.kind.retryable)
                     if exc.retry_after:
                         health.hold(exc.retry_after)
                     if not exc.kind.fallback_helps:
-                        raise caller_error(exc, model) from None
+                        raise _with_attempts(caller_error(exc, model), walk) from None
                     walk.last_error = exc
                     if exc.kind is ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED:
                         too_small_at = model.settings.context_window
@@ -190,18 +203,21 @@ class Router:
                     continue
                 except BaseException:
                     health.release()  # cancelled: says nothing about the model
+                    TRACING.fail(span, "CANCELLED", "cancelled")
                     raise
                 latency = (time.monotonic() - started) * 1000
                 health.record_success(latency)
                 walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
+                walk.span = span
                 return result, model, built, walk
-        raise all_failed(walk.attempts, walk.last_error, walk.skipped, call.deadline)
+        raise _with_attempts(all_failed(walk.attempts, walk.last_error, walk.skipped, call.deadline), walk)
 
     async def complete(self, plan: list[CatalogModel], call: Call) -> RouteFinished:
         async def run(model: CatalogModel, request: ProviderRequest) -> Completion:
             return await self.provider(model).generate(request)
 
         completion, model, built, walk = await self._walk(plan, call, run)
+        _end_attempt_span(walk.span, completion)
         return RouteFinished(completion, model, walk.attempts, built)
 
     async def _open_stream(self, model: CatalogModel, request: ProviderRequest) -> tuple[Any, AsyncIterator[Any]]:
@@ -222,6 +238,8 @@ class Router:
 
     async def stream(self, plan: list[CatalogModel], call: Call) -> AsyncIterator[RouteEvent]:
         (event, events), model, built, walk = await self._walk(plan, call, self._open_stream)
+        if walk.span is not None and walk.span.is_recording():
+            walk.span.set_attribute("gen_ai.response.time_to_first_chunk", walk.attempts[-1].latency_ms / 1000)
         idle = self.settings.stream_idle_timeout_seconds
         try:
             yield RouteStarted(model)
@@ -230,6 +248,7 @@ class Router:
                 # Only the wait for the upstream is timed, never the time our caller takes to read.
                 async with asyncio.timeout(idle):
                     event = await anext(events)
+            _end_attempt_span(walk.span, event)
             yield RouteFinished(event, model, walk.attempts, built)
         except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
             reason = exc.reason if isinstance(exc, ProviderError) else (
@@ -237,10 +256,53 @@ class Router:
             )  # fmt: skip
             self._health[model.name].record_failure(transient=True)
             walk.attempts[-1] = replace(walk.attempts[-1], outcome=AttemptOutcome.ERROR, error_reason=reason)
-            raise UnavailableError(
+            if walk.span is not None:
+                TRACING.fail(walk.span, reason, str(exc))
+            error = UnavailableError(
                 f"model {model.name} failed mid-stream ({reason}); the text sent so far is incomplete",
                 reason="STREAM_INTERRUPTED",
                 metadata={"model": model.name, "upstream_reason": reason},
-            ) from None
+            )
+            raise _with_attempts(error, walk) from None
         finally:
             await events.aclose()
+
+
+def _with_attempts(error: OrchestratorError, walk: _Walk) -> OrchestratorError:
+    error.attempts = tuple(walk.attempts)
+    return error
+
+
+def _span_attributes(request: ProviderRequest, attempt: int) -> dict[str, Any]:
+    if not TRACING.enabled:
+        return {}
+    params = request.params
+    attributes: dict[str, Any] = {
+        "orchestrator.attempt": attempt,
+        "gen_ai.request.max_tokens": params.max_output_tokens,
+    }
+    if params.temperature is not None:
+        attributes["gen_ai.request.temperature"] = params.temperature
+    if params.top_p is not None:
+        attributes["gen_ai.request.top_p"] = params.top_p
+    if TRACING.record_content:
+        attributes["gen_ai.input.messages"] = json.dumps(
+            [{"role": m.role, "content": m.content} for m in request.messages]
+        )
+    return attributes
+
+
+def _end_attempt_span(span: Span | None, completion: Completion) -> None:
+    if span is None or not span.is_recording():
+        return
+    span.set_attributes(
+        {
+            "gen_ai.response.model": completion.response_model,
+            "gen_ai.usage.input_tokens": completion.usage.input_tokens,
+            "gen_ai.usage.output_tokens": completion.usage.output_tokens,
+            "gen_ai.response.finish_reasons": [completion.finish_reason.value],
+        }
+    )
+    if TRACING.record_content and completion.text:
+        span.set_attribute("gen_ai.output.messages", json.dumps([{"role": "assistant", "content": completion.text}]))
+    span.end()

@@ -1,0 +1,117 @@
+"""Prometheus families (the seed's names and labels, plus TTFT, circuit state and gRPC server metrics).
+
+Label values are bounded: task types are the configured ones (others become "other"), models are
+catalog names, error types are ErrorInfo reasons. No request ids, no user text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from orchestrator.domain import CircuitState
+from orchestrator.observe import GenerationOutcome
+
+log = logging.getLogger("orchestrator.requests")
+
+LLM_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+RPC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+_CIRCUIT_VALUES = {CircuitState.CLOSED: 0.0, CircuitState.HALF_OPEN: 1.0, CircuitState.OPEN: 2.0}
+
+
+class Metrics:
+    def __init__(self, task_types: Iterable[str], registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self._tasks = frozenset(task_types)
+        r = self.registry
+        self.requests = Counter("llm_requests", "LLM requests by outcome", ["task_type", "model", "status"], registry=r)
+        self.latency = Histogram(
+            "llm_request_latency_seconds", "LLM request latency", ["task_type", "model"],
+            buckets=LLM_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.tokens = Counter(
+            "llm_token_usage", "Tokens used", ["task_type", "model", "token_type"], registry=r
+        )  # exported as llm_token_usage_total
+        self.cost = Counter("llm_request_cost_dollars", "Cost of LLM requests in US dollars", ["task_type", "model"],
+                            registry=r)  # fmt: skip
+        self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type"], registry=r)
+        self.ttft = Histogram(
+            "llm_time_to_first_token_seconds", "Time from request to the first streamed token", ["task_type", "model"],
+            buckets=TTFT_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.rpc_started = Counter(
+            "grpc_server_started", "RPCs started on the server", ["grpc_service", "grpc_method", "grpc_type"],
+            registry=r,
+        )  # fmt: skip
+        self.rpc_handled = Counter(
+            "grpc_server_handled", "RPCs completed on the server, by status code",
+            ["grpc_service", "grpc_method", "grpc_type", "grpc_code"], registry=r,
+        )  # fmt: skip
+        self.rpc_seconds = Histogram(
+            "grpc_server_handling_seconds", "Time to handle an RPC", ["grpc_service", "grpc_method", "grpc_type"],
+            buckets=RPC_BUCKETS, registry=r,
+        )  # fmt: skip
+        self._http: object | None = None
+
+    def task_label(self, task_type: str) -> str:
+        if not task_type:
+            return "none"
+        return task_type if task_type in self._tasks else "other"
+
+    def watch_circuits(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
+        self.registry.register(_CircuitCollector(states))
+
+    def serve(self, port: int, host: str = "0.0.0.0") -> int:
+        """Expose /metrics over HTTP on a background thread; returns the bound port."""
+        server, _ = start_http_server(port, addr=host, registry=self.registry)
+        self._http = server
+        return int(server.server_port)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()  # type: ignore[attr-defined]
+            self._http.server_close()  # type: ignore[attr-defined]
+            self._http = None
+
+    def generation_finished(self, outcome: GenerationOutcome) -> None:
+        task = self.task_label(outcome.request.task_type)
+        for attempt in outcome.attempts:
+            if attempt.error_reason:
+                self.errors.labels(task, attempt.model, attempt.error_reason).inc()
+        result = outcome.result
+        if result is None:
+            model = outcome.failed_model or "none"
+            self.requests.labels(task, model, "error").inc()
+            self.errors.labels(task, model, outcome.error_reason or "UNKNOWN").inc()
+            self.latency.labels(task, model).observe(outcome.latency_seconds)
+        else:
+            model = result.model
+            self.requests.labels(task, model, "success").inc()
+            self.latency.labels(task, model).observe(outcome.latency_seconds)
+            usage = result.usage
+            self.tokens.labels(task, model, "input").inc(usage.input_tokens)
+            self.tokens.labels(task, model, "output").inc(usage.output_tokens)
+            self.tokens.labels(task, model, "cached_input").inc(usage.cached_input_tokens)
+            self.cost.labels(task, model).inc(result.cost_usd)
+        if outcome.time_to_first_token is not None:
+            self.ttft.labels(task, model).observe(outcome.time_to_first_token)
+
+
+class _CircuitCollector(Collector):
+    def __init__(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "llm_model_circuit_state",
+            "Circuit breaker state per model (0 closed, 1 half-open, 2 open)",
+            labels=["model"],
+        )
+        for model, state in self._states():
+            family.add_metric([model], _CIRCUIT_VALUES[state])
+        yield family
