@@ -100,3 +100,32 @@ def test_errors_show_their_details(server: ServerProcess) -> None:
     assert "Code: InvalidArgument" in result.stderr
     assert "MISSING_TEMPLATE_VARIABLES" in result.stderr
     assert "variables.requirement" in result.stderr
+
+
+def test_template_lifecycle_create_get_list_render(server: ServerProcess) -> None:
+    template = {
+        "template_id": "grpcurl_greeting",
+        "system_message": "You are terse.",
+        "user_message_template": "Greet {{ name }} in {{ language }}.",
+        "required_variables": ["name"],
+        "optional_variables": {"language": "English"},
+        "metadata": {"use_cases": ["greeting"]},
+    }
+
+    created = grpcurl(server, "orchestrator.v1.TemplateService/CreateTemplate", data={"template": template})
+    fetched = grpcurl(server, "orchestrator.v1.TemplateService/GetTemplate", data={"template_id": "grpcurl_greeting"})
+    listed = grpcurl(server, "orchestrator.v1.TemplateService/ListTemplates", data={"use_case": "greeting"})
+    rendered = grpcurl(
+        server,
+        "orchestrator.v1.TemplateService/RenderTemplate",
+        data={"template_id": "grpcurl_greeting", "variables": {"name": "Ada"}},
+    )
+
+    for result in (created, fetched, listed, rendered):
+        assert result.returncode == 0, result.stderr
+    assert json.loads(created.stdout)["template"]["version"] == "1"
+    assert json.loads(fetched.stdout)["template"]["etag"] == json.loads(created.stdout)["template"]["etag"]
+    assert [t["templateId"] for t in json.loads(listed.stdout)["templates"]] == ["grpcurl_greeting"]
+    messages = json.loads(rendered.stdout)["messages"]
+    assert messages[-1] == {"role": "ROLE_USER", "content": "Greet Ada in English."}
+    assert json.loads(rendered.stdout)["tokenCount"] > 0

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import http
 import itertools
 import json
 import random
@@ -29,17 +28,16 @@ import re
 import signal
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Literal, Protocol
 
 from tests.fakes import anthropic_wire, openai_wire
+from tests.fakes.http11 import ClientGone, Connection, Request, head
 
 __all__ = ["Answer", "Behaviour", "FakeUpstream", "RecordedRequest", "main"]
 
 Api = Literal["openai", "anthropic"]
-_MAX_HEAD = 64 * 1024
 
 
 @dataclass
@@ -123,146 +121,6 @@ def split_text(text: str, chunks: int | None) -> list[str]:
         return re.findall(r"\s*\S+\s*", text) or ([text] if text else [])
     n = max(1, chunks)
     return [text[i * len(text) // n : (i + 1) * len(text) // n] for i in range(n)]
-
-
-class _ClientGone(Exception):
-    """The client closed or reset the connection while a response was in progress."""
-
-
-@dataclass
-class _Request:
-    method: str
-    target: str
-    headers: dict[str, str]
-    body: bytes
-    keep_alive: bool
-
-
-class _Connection:
-    """A buffered view of one TCP connection; a pump task reads all the time, so a peer close is seen at once."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self.writer = writer
-        self._buffer = bytearray()
-        self._more = asyncio.Event()
-        self.gone = asyncio.Event()
-        self.keep_alive = True  # whether the request being answered lets the connection stay open
-        self._pump_task = asyncio.create_task(self._pump())
-
-    async def _pump(self) -> None:
-        try:
-            while data := await self._reader.read(65536):
-                self._buffer += data
-                self._more.set()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            self.gone.set()
-            self._more.set()
-
-    async def _fill(self, ready: Callable[[], bool]) -> bool:
-        """Wait until `ready()`; False if the peer went away first."""
-        while not ready():
-            if self.gone.is_set():
-                return False
-            self._more.clear()
-            await self._more.wait()
-        return True
-
-    async def _read_until(self, sep: bytes) -> bytes | None:
-        if not await self._fill(lambda: sep in self._buffer or len(self._buffer) > _MAX_HEAD):
-            return None
-        end = self._buffer.find(sep)
-        if end < 0:
-            raise ValueError("request head too large")
-        data = bytes(self._buffer[:end])
-        del self._buffer[: end + len(sep)]
-        return data
-
-    async def _read_exactly(self, n: int) -> bytes | None:
-        if not await self._fill(lambda: len(self._buffer) >= n):
-            return None
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        return data
-
-    async def read_request(self) -> _Request | None:
-        """The next request, or None when the peer closed the connection between requests."""
-        head = await self._read_until(b"\r\n\r\n")
-        while head == b"":  # tolerate stray CRLFs between requests
-            head = await self._read_until(b"\r\n\r\n")
-        if head is None:
-            return None
-        request_line, *lines = head.decode("latin-1").split("\r\n")
-        method, target, version = request_line.split(" ", 2)
-        headers: dict[str, str] = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        body: bytes | None = b""
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            parts: list[bytes] = []
-            while (size_line := await self._read_until(b"\r\n")) is not None:
-                size = int(size_line.split(b";")[0], 16)
-                if size == 0:
-                    while await self._read_until(b"\r\n"):  # trailers, up to the blank line
-                        pass
-                    break
-                if (part := await self._read_exactly(size + 2)) is None:
-                    return None
-                parts.append(part[:-2])
-            body = b"".join(parts)
-        elif (length := int(headers.get("content-length", "0"))) > 0:
-            body = await self._read_exactly(length)
-        if body is None:
-            return None
-        tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
-        keep_alive = "keep-alive" in tokens if version == "HTTP/1.0" else "close" not in tokens
-        return _Request(method, target, headers, body, keep_alive)
-
-    @property
-    def connection(self) -> str:
-        """The `Connection` response header."""
-        return "keep-alive" if self.keep_alive else "close"
-
-    async def write(self, data: bytes) -> None:
-        if self.gone.is_set():
-            raise _ClientGone
-        try:
-            self.writer.write(data)
-            await self.writer.drain()
-        except (ConnectionError, OSError) as err:
-            raise _ClientGone from err
-
-    async def pause(self, seconds: float) -> None:
-        """Sleep, but raise `_ClientGone` as soon as the peer goes away."""
-        if self.gone.is_set():
-            raise _ClientGone
-        if seconds <= 0:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self.gone.wait()
-                raise _ClientGone
-
-    async def close(self) -> None:
-        self._pump_task.cancel()
-        self.writer.close()
-        with contextlib.suppress(Exception):
-            await self.writer.wait_closed()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump_task
-
-
-def _head(status: int, headers: dict[str, str]) -> bytes:
-    try:
-        reason = http.HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Overloaded" if status == 529 else "Error"
-    lines = [f"HTTP/1.1 {status} {reason}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
-    return "\r\n".join(lines).encode("latin-1")
 
 
 class FakeUpstream:
@@ -373,13 +231,13 @@ class FakeUpstream:
         self._handlers.add(task)
         self.open_connections += 1
         self.connections_total += 1
-        conn = _Connection(reader, writer)
+        conn = Connection(reader, writer)
         try:
             while (request := await conn.read_request()) is not None:
                 conn.keep_alive = request.keep_alive
                 try:
                     keep_alive = await self._respond(conn, request)
-                except _ClientGone:
+                except ClientGone:
                     self.disconnects += 1
                     self._changed.set()
                     break
@@ -396,7 +254,7 @@ class FakeUpstream:
             with contextlib.suppress(asyncio.CancelledError):
                 await conn.close()
 
-    async def _respond(self, conn: _Connection, request: _Request) -> bool:
+    async def _respond(self, conn: Connection, request: Request) -> bool:
         """Answer one request; False when the connection must close afterwards."""
         path, _, query = request.target.partition("?")
         headers = request.headers
@@ -475,15 +333,15 @@ class FakeUpstream:
         return {"x-request-id": request_id} if api == "openai" else {"request-id": request_id}
 
     async def _send_json(
-        self, conn: _Connection, api: Api, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+        self, conn: Connection, api: Api, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
     ) -> bool:
         data = json.dumps(payload).encode()
         headers = {"content-type": "application/json", "content-length": str(len(data)), "connection": conn.connection}
         headers |= self._response_headers(api) | (extra or {})
-        await conn.write(_head(status, headers) + data)
+        await conn.write(head(status, headers) + data)
         return True
 
-    async def _stream(self, conn: _Connection, api: Api, wire: _Wire, answer: Answer, behaviour: Behaviour) -> bool:
+    async def _stream(self, conn: Connection, api: Api, wire: _Wire, answer: Answer, behaviour: Behaviour) -> bool:
         headers = {"content-type": "text/event-stream; charset=utf-8", "transfer-encoding": "chunked"}
         headers |= {"cache-control": "no-cache", "connection": conn.connection} | self._response_headers(api)
 
@@ -491,13 +349,13 @@ class FakeUpstream:
             data = b"".join(events)
             return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
-        await conn.write(_head(200, headers) + chunk(wire.stream_prelude(answer)))
+        await conn.write(head(200, headers) + chunk(wire.stream_prelude(answer)))
         for sent in range(len(answer.deltas) + 1):
             if behaviour.cut_after is not None and sent >= behaviour.cut_after:
                 return False  # the caller closes the connection: no terminating chunk, no closing events
             if behaviour.stall_after is not None and sent >= behaviour.stall_after:
                 await conn.gone.wait()
-                raise _ClientGone
+                raise ClientGone
             if behaviour.malformed_after is not None and sent >= behaviour.malformed_after:
                 await conn.write(chunk([wire.MALFORMED]) + b"0\r\n\r\n")
                 return True
