@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -21,13 +21,16 @@ log = logging.getLogger("orchestrator.requests")
 LLM_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 RPC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+# The seed's task types are always labelled by name, configured or not.
+SEED_TASK_TYPES = frozenset({"code_generation", "requirement_analysis", "bug_fixing", "documentation_generation"})
 _CIRCUIT_VALUES = {CircuitState.CLOSED: 0.0, CircuitState.HALF_OPEN: 1.0, CircuitState.OPEN: 2.0}
 
 
 class Metrics:
     def __init__(self, task_types: Iterable[str], registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self._tasks = frozenset(task_types)
+        self._tasks = SEED_TASK_TYPES | frozenset(task_types)
+        disable_created_metrics()  # the *_created series only add noise to every scrape
         r = self.registry
         self.requests = Counter("llm_requests", "LLM requests by outcome", ["task_type", "model", "status"], registry=r)
         self.latency = Histogram(
