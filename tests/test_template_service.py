@@ -188,3 +188,19 @@ async def test_variables_are_data_never_template_code(client: OrchestratorClient
     response = await client.templates.RenderTemplate(request, timeout=5)
 
     assert response.messages[-1].content == "Hello {{ 7 * 7 }}{% raw %}!"
+
+
+async def test_variables_failing_the_templates_schema_name_the_path(client: OrchestratorClient) -> None:
+    template = greeting("greet_schema", "Hello {{ name }}, you have {{ count }} messages.")
+    template.variables_schema.update(
+        {"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}, "required": ["count"]}
+    )
+    await create(client, template)
+    request = tpl.RenderTemplateRequest(template_id="greet_schema")
+    request.variables.update({"name": "Ada", "count": -3})
+
+    error = await failing(client.templates.RenderTemplate(request, timeout=5))
+
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.reason == "VARIABLES_SCHEMA_MISMATCH"
+    assert error.field_violations == {"variables.count": "-3 is less than the minimum of 0"}
