@@ -1,4 +1,9 @@
-"""Anthropic Messages: top-level `system`, usage from message_start + message_delta, tool-forced JSON."""
+"""Anthropic Messages: top-level `system`, usage from message_start + message_delta, tool-forced JSON.
+
+Like the OpenAI adapter, we call the SDK's `post` with the wire JSON and read the answer as JSON:
+the SDK keeps the client, auth, timeouts, SSE decoding and error types; we skip its per-call
+parameter transform and response models (see openai_chat.py).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any
 
 import anthropic
 import httpx2
+from anthropic import AsyncStream
 
 from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
@@ -56,20 +62,26 @@ def messages_request(request: ProviderRequest, stream: bool) -> dict[str, Any]:
     return body
 
 
-def usage_from(input_tokens: int, cache_read: int | None, cache_creation: int | None, output: int) -> TokenUsage:
+def usage_from(raw: dict[str, Any], output: int | None = None) -> TokenUsage:
     """Input includes cache reads and writes (OTel GenAI convention); cached = cache reads."""
-    read, created = cache_read or 0, cache_creation or 0
-    return TokenUsage(input_tokens + read + created, output, read)
+    read = raw.get("cache_read_input_tokens") or 0
+    created = raw.get("cache_creation_input_tokens") or 0
+    out = (raw.get("output_tokens") or 0) if output is None else output
+    return TokenUsage((raw.get("input_tokens") or 0) + read + created, out, read)
 
 
-def text_of(content: list[Any]) -> str:
+def text_of(content: list[dict[str, Any]]) -> str:
     parts = []
     for block in content:
-        if block.type == "text":
-            parts.append(block.text)
-        elif block.type == "tool_use" and block.name == JSON_TOOL:
-            parts.append(json.dumps(block.input))
+        if block.get("type") == "text":
+            parts.append(block.get("text") or "")
+        elif block.get("type") == "tool_use" and block.get("name") == JSON_TOOL:
+            parts.append(json.dumps(block.get("input")))
     return "".join(parts)
+
+
+def stop_reason(value: str | None) -> FinishReason:
+    return STOP_REASONS.get(value or "", FinishReason.UNSPECIFIED)
 
 
 class AnthropicProvider:
@@ -103,45 +115,51 @@ class AnthropicProvider:
         estimate = tokens.count_chat(messages, tokens.encoding("cl100k_base")) * ESTIMATE_FACTOR
         return TokenCount(math.ceil(estimate), estimated=True)
 
-    async def generate(self, request: ProviderRequest) -> Completion:
+    async def _post(self, request: ProviderRequest, stream: bool) -> Any:
         try:
-            message = await self._client.messages.create(
-                **messages_request(request, stream=False), timeout=request.timeout
+            return await self._client.post(
+                "/v1/messages",
+                body=messages_request(request, stream),
+                cast_to=object,  # the JSON as it came, converted by the pure functions above
+                options={"timeout": request.timeout},
+                stream=stream,
+                stream_cls=AsyncStream[object],
             )
         except anthropic.APIError as exc:
             raise self._error(exc) from None
-        u = message.usage
-        usage = usage_from(u.input_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens, u.output_tokens)
+
+    async def generate(self, request: ProviderRequest) -> Completion:
+        message = await self._post(request, stream=False)
+        if not isinstance(message, dict) or "content" not in message:
+            raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: answer without content")
+        usage = usage_from(message.get("usage") or {})
         return Completion(
-            text_of(message.content), STOP_REASONS.get(message.stop_reason or "", FinishReason.UNSPECIFIED), usage,
-            message.model,
-        )  # fmt: skip
+            text_of(message["content"]), stop_reason(message.get("stop_reason")), usage, message.get("model") or ""
+        )
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        try:
-            events = await self._client.messages.create(
-                **messages_request(request, stream=True), timeout=request.timeout
-            )
-        except anthropic.APIError as exc:
-            raise self._error(exc) from None
-        start_usage: Any = None
+        events = await self._post(request, stream=True)
+        start_usage: dict[str, Any] | None = None
         output_tokens = 0
-        stop_reason: str | None = None
+        reason: str | None = None
         finished = False
         model = request.model
         try:
             async for event in events:
-                if event.type == "message_start":
-                    start_usage, model = event.message.usage, event.message.model or model
-                    output_tokens = start_usage.output_tokens or 0
-                elif event.type == "content_block_delta":
-                    text = getattr(event.delta, "text", None) or getattr(event.delta, "partial_json", None)
+                kind = event.get("type")
+                if kind == "message_start":
+                    message = event.get("message") or {}
+                    start_usage, model = message.get("usage") or {}, message.get("model") or model
+                    output_tokens = start_usage.get("output_tokens") or 0
+                elif kind == "content_block_delta":
+                    delta = event.get("delta") or {}
+                    text = delta.get("text") or delta.get("partial_json")
                     if text:
                         yield TextDelta(text)
-                elif event.type == "message_delta":
-                    stop_reason = event.delta.stop_reason or stop_reason
-                    output_tokens = event.usage.output_tokens or output_tokens
-                elif event.type == "message_stop":
+                elif kind == "message_delta":
+                    reason = (event.get("delta") or {}).get("stop_reason") or reason
+                    output_tokens = (event.get("usage") or {}).get("output_tokens") or output_tokens
+                elif kind == "message_stop":
                     finished = True
         except anthropic.APIStatusError as exc:
             raise self._error(exc) from None
@@ -153,11 +171,7 @@ class AnthropicProvider:
             await events.close()
         if not finished or start_usage is None:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: stream ended before message_stop")
-        usage = usage_from(
-            start_usage.input_tokens, start_usage.cache_read_input_tokens, start_usage.cache_creation_input_tokens,
-            output_tokens,
-        )  # fmt: skip
-        yield Completion("", STOP_REASONS.get(stop_reason or "", FinishReason.UNSPECIFIED), usage, model)
+        yield Completion("", stop_reason(reason), usage_from(start_usage, output_tokens), model)
 
     def _error(self, exc: anthropic.APIError) -> ProviderError:
         if isinstance(exc, anthropic.APIStatusError):

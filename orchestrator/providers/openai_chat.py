@@ -1,7 +1,12 @@
 """OpenAI Chat Completions, for `openai` and for `openai_compatible` endpoints (vLLM, Ollama, llama.cpp).
 
 The two types share this wire code; what differs is data (`OpenAIDialect`). Request and response
-conversion are pure functions used by both the unary and the streaming path.
+conversion are pure functions on the wire JSON, used by both the unary and the streaming path.
+
+We call the SDK's `post` (its documented way to reach an endpoint with a body it need not model)
+rather than `chat.completions.create`: the SDK still owns the connection pool, auth, timeouts, SSE
+decoding and error types, but we skip its per-call TypedDict transform of the parameters and the
+pydantic model of the answer, which the benchmark profile showed cost ~40% of our CPU per request.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import openai
+from openai import AsyncStream
 
 from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, TextDelta, TokenCount, TokenUsage
@@ -69,13 +75,12 @@ def chat_request(request: ProviderRequest, dialect: OpenAIDialect, stream: bool)
     return body
 
 
-def usage_from(raw: Any) -> TokenUsage | None:
+def usage_from(raw: dict[str, Any] | None) -> TokenUsage | None:
     """Usage as reported, or None when the endpoint sent none."""
-    if raw is None:
+    if not raw:
         return None
-    details = getattr(raw, "prompt_tokens_details", None)
-    cached = getattr(details, "cached_tokens", None) or 0
-    return TokenUsage(raw.prompt_tokens or 0, raw.completion_tokens or 0, cached)
+    cached = (raw.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return TokenUsage(raw.get("prompt_tokens") or 0, raw.get("completion_tokens") or 0, cached)
 
 
 def finish_reason(value: str | None) -> FinishReason:
@@ -115,40 +120,47 @@ class OpenAIChatProvider:
         enc = tokens.encoding_for_model(request.model)
         return TokenUsage(tokens.count_chat(request.messages, enc), tokens.count_text(text, enc), estimated=True)
 
-    async def generate(self, request: ProviderRequest) -> Completion:
-        body = chat_request(request, self._dialect, stream=False)
+    async def _post(self, request: ProviderRequest, stream: bool) -> Any:
         try:
-            response = await self._client.chat.completions.create(**body, timeout=request.timeout)
+            return await self._client.post(
+                "/chat/completions",
+                body=chat_request(request, self._dialect, stream),
+                cast_to=object,  # the JSON as it came: dicts, converted by the pure functions above
+                options={"timeout": request.timeout, "security": {"bearer_auth": True}},
+                stream=stream,
+                stream_cls=AsyncStream[object],
+            )
         except openai.APIError as exc:
             raise self._error(exc) from None
-        if not response.choices:
+
+    async def generate(self, request: ProviderRequest) -> Completion:
+        response = await self._post(request, stream=False)
+        choices = response.get("choices") if isinstance(response, dict) else None
+        if not choices:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: answer without choices")
-        choice = response.choices[0]
-        text = choice.message.content or ""
-        usage = usage_from(response.usage) or self._estimate(request, text)
-        return Completion(text, finish_reason(choice.finish_reason), usage, response.model)
+        choice = choices[0]
+        text = (choice.get("message") or {}).get("content") or ""
+        usage = usage_from(response.get("usage")) or self._estimate(request, text)
+        return Completion(text, finish_reason(choice.get("finish_reason")), usage, response.get("model") or "")
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        body = chat_request(request, self._dialect, stream=True)
-        try:
-            chunks = await self._client.chat.completions.create(**body, timeout=request.timeout)
-        except openai.APIError as exc:
-            raise self._error(exc) from None
+        chunks = await self._post(request, stream=True)
         parts: list[str] = []
         usage: TokenUsage | None = None
         reason: str | None = None
         model = request.model
         try:
             async for chunk in chunks:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = usage_from(chunk.usage)
-                for choice in chunk.choices:
-                    if choice.finish_reason:
-                        reason = choice.finish_reason
-                    if choice.delta and choice.delta.content:
-                        parts.append(choice.delta.content)
-                        yield TextDelta(choice.delta.content)
+                model = chunk.get("model") or model
+                if chunk.get("usage"):
+                    usage = usage_from(chunk["usage"])
+                for choice in chunk.get("choices") or ():
+                    if choice.get("finish_reason"):
+                        reason = choice["finish_reason"]
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        parts.append(content)
+                        yield TextDelta(content)
         except openai.APIStatusError as exc:
             raise self._error(exc) from None
         except openai.APITimeoutError as exc:
