@@ -42,7 +42,9 @@ async def build_app(settings: Settings) -> App:
         max_template_chars=settings.templates.max_template_bytes,
         max_output_chars=settings.templates.max_rendered_bytes,
     )
-    registry = TemplateRegistry(await open_store(settings.templates.store), TemplateCompiler(limits))
+    registry = TemplateRegistry(
+        await open_store(settings.templates.store), TemplateCompiler(limits), settings.templates.cache_seconds
+    )
     directory = settings.templates.directory
     if directory:
         path = Path(directory)

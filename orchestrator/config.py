@@ -151,6 +151,9 @@ class RoutingSettings(_Strict):
 class TemplateSettings(_Strict):
     # Template files (YAML or JSON) loaded at start; relative paths are relative to the working directory.
     directory: str | None = "templates"
+    # How long a replica may render from its cached copy before asking the store again; another
+    # replica's new version or deletion shows within this time (this replica's own, at once).
+    cache_seconds: float = Field(1.0, ge=0)
     max_template_bytes: int = Field(64 * 1024, gt=0)
     max_rendered_bytes: int = Field(1024 * 1024, gt=0)
     store: TemplateStoreSettings = TemplateStoreSettings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,10 +51,29 @@ class RenderedPrompt:
 
 
 class TemplateRegistry:
-    def __init__(self, store: TemplateStore, compiler: TemplateCompiler | None = None) -> None:
+    def __init__(
+        self, store: TemplateStore, compiler: TemplateCompiler | None = None, cache_seconds: float = 0.0
+    ) -> None:
         self.store = store
         self._compiler = compiler or TemplateCompiler()
         self._compiled: dict[tuple[str, str], _Compiled] = {}
+        # Store look-ups for rendering, kept briefly so the hot path does not query the store on every
+        # request; this replica's own writes clear it at once, other replicas' show within cache_seconds.
+        self._cache_seconds = cache_seconds
+        self._lookups: dict[tuple[str, str], tuple[float, PromptTemplate]] = {}
+
+    async def _lookup(self, template_id: str, version: str) -> PromptTemplate:
+        key = (template_id, version)
+        now = time.monotonic()
+        hit = self._lookups.get(key)
+        if hit is not None and now - hit[0] < self._cache_seconds:
+            return hit[1]
+        template = await self.store.get(template_id, version)
+        if self._cache_seconds > 0:
+            if len(self._lookups) > 10_000:
+                self._lookups.clear()
+            self._lookups[key] = (now, template)
+        return template
 
     def _compile(self, template: PromptTemplate, prefix: str = "template") -> _Compiled:
         schema_validator = None
@@ -79,6 +99,7 @@ class TemplateRegistry:
         compiled = self._compile(template)  # syntax errors surface before anything is stored
         stored = await self.store.create(template)
         self._compiled[(stored.template_id, stored.version)] = compiled
+        self._forget(stored.template_id)
         return stored
 
     async def get(self, template_id: str, version: str = "") -> PromptTemplate:
@@ -91,10 +112,15 @@ class TemplateRegistry:
         removed = await self.store.delete(template_id, version, etag)
         for v in removed:
             self._compiled.pop((template_id, v), None)
+        self._forget(template_id)
         return removed
 
+    def _forget(self, template_id: str) -> None:
+        for key in [k for k in self._lookups if k[0] == template_id]:
+            del self._lookups[key]
+
     async def render(self, template_id: str, version: str, variables: dict[str, Any]) -> RenderedPrompt:
-        template = await self.store.get(template_id, version)
+        template = await self._lookup(template_id, version)
         missing = [name for name in template.required_variables if name not in variables]
         if missing:
             raise invalid_fields(
