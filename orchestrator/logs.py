@@ -28,6 +28,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str) -> None:
+    # Per the logging HOWTO's optimisation notes: skip caller, thread and process look-ups we never print.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

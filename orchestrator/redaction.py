@@ -24,8 +24,15 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _PATTERNS.sub(_mask, text)
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        lowered = text.lower()
+        # Cheap substring checks first: most text carries none of the shapes the patterns look for.
+        if any(marker in lowered for marker in _MARKERS):
+            return _PATTERNS.sub(_mask, text)
+        return text
+
+_MARKERS = ("bearer", "sk-", "ak-", "pk-", "rk-", "api_key", "api-key", "apikey", "x-api-key", "authorization")
 
 
 def _mask(match: re.Match[str]) -> str:

@@ -224,7 +224,7 @@ async def test_cancelling_a_call_closes_the_upstream_connection(faked: Subject) 
 
     with pytest.raises(asyncio.CancelledError):
         await call
-    await faked.fake.wait_for_disconnects(1, timeout=1.0)
+    await faked.fake.wait_for_disconnects(1, timeout=3.0)
 
 
 async def test_closing_a_stream_early_closes_the_upstream_connection(faked: Subject) -> None:
@@ -235,7 +235,7 @@ async def test_closing_a_stream_early_closes_the_upstream_connection(faked: Subj
     assert isinstance(await anext(stream), TextDelta)
     await stream.aclose()
 
-    await faked.fake.wait_for_disconnects(1, timeout=1.0)
+    await faked.fake.wait_for_disconnects(1, timeout=3.0)
 
 
 async def test_missing_usage_is_counted_locally_and_marked_estimated() -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
@@ -138,26 +139,38 @@ class LocalProvider:
         room = n_ctx - len(prompt)
         max_tokens = min(request.params.max_output_tokens or room, room)
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        pending: deque[Any] = deque()  # appended by the worker thread (deque appends are thread-safe)
+        wake = asyncio.Event()
         cancel = threading.Event()
 
         def emit(item: Any) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
+            pending.append(item)
+            loop.call_soon_threadsafe(wake.set)
 
         job = loop.run_in_executor(
             self._worker, self._generate_blocking, prompt, formatted, request, max_tokens, emit, cancel
         )
         output_tokens = 0
         try:
-            while True:
-                item = await queue.get()
-                if item is _END:
-                    break
-                if isinstance(item, BaseException):
-                    raise item
-                output_tokens += 1
-                if item:
-                    yield TextDelta(item)
+            finished = False
+            while not finished:
+                await wake.wait()
+                wake.clear()
+                # Tokens that arrived while the caller was busy go out together as one delta, so a slow
+                # reader never makes the model wait and each token costs the event loop less.
+                texts: list[str] = []
+                while pending:
+                    item = pending.popleft()
+                    if item is _END:
+                        finished = True
+                        break
+                    if isinstance(item, BaseException):
+                        raise item
+                    output_tokens += 1
+                    if item:
+                        texts.append(item)
+                if texts:
+                    yield TextDelta("".join(texts))
             finish_reason = await job
             usage = TokenUsage(input_tokens=len(prompt), output_tokens=output_tokens)
             yield Completion("", finish_reason, usage, request.model)
