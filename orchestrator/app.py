@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from orchestrator.config import ConfigError, Settings
+from pydantic import SecretStr
+
+from orchestrator.cache import CacheBackend, MemoryCache, RedisCache, ResponseCache
+from orchestrator.config import CacheSettings, ConfigError, Settings
+from orchestrator.domain import CachePolicy
 from orchestrator.pipeline import Pipeline
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
+from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
 from orchestrator.telemetry.metrics import Metrics
@@ -33,6 +40,7 @@ class App:
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
         await self.pipeline.templates.store.aclose()
+        await self.pipeline.cache.aclose()
 
 
 async def build_app(settings: Settings) -> App:
@@ -63,4 +71,21 @@ async def build_app(settings: Settings) -> App:
     )
     metrics = Metrics(settings.tasks)
     metrics.watch_circuits(lambda: [(m.name, router.circuit_state(m)) for m in router.catalog.models])
-    return App(settings, providers, Pipeline(registry, router, Observers(metrics, RequestLogger())), metrics)
+    pipeline = Pipeline(registry, router, Observers(metrics, RequestLogger()), response_cache(settings.cache))
+    return App(settings, providers, pipeline, metrics)
+
+
+def response_cache(settings: CacheSettings) -> ResponseCache:
+    backends: dict[str, Callable[[], CacheBackend | None]] = {
+        "none": lambda: None,
+        "memory": lambda: MemoryCache(settings.max_entries),
+        "redis": lambda: RedisCache(_secret(settings.url)),
+    }
+    return ResponseCache(backends[settings.type](), settings.ttl_seconds, CachePolicy(settings.default_policy))
+
+
+def _secret(value: SecretStr | None) -> str:
+    text = value.get_secret_value() if value else ""
+    password = urlsplit(text).password
+    SECRETS.add(password)  # a password in a URL must not reach logs or errors
+    return text

@@ -159,6 +159,22 @@ class TemplateSettings(_Strict):
     store: TemplateStoreSettings = TemplateStoreSettings()
 
 
+class CacheSettings(_Strict):
+    # none: no response cache; memory: this replica; redis: shared by every replica.
+    type: Literal["none", "memory", "redis"] = "memory"
+    url: SecretStr | None = None  # redis only, e.g. redis://127.0.0.1:6379/0
+    ttl_seconds: float = Field(3600.0, gt=0)
+    max_entries: int = Field(10_000, gt=0)  # memory only
+    # For requests that leave cache.policy unspecified. Sampling makes answers vary, so bypass.
+    default_policy: Literal["use", "bypass", "refresh"] = "bypass"
+
+    @model_validator(mode="after")
+    def _fields_fit_type(self) -> CacheSettings:
+        if self.type == "redis" and self.url is None:
+            raise ValueError("url is required for type redis")
+        return self
+
+
 class TelemetrySettings(_Strict):
     # Record prompt and completion text on spans (off: they may hold personal or secret data).
     record_content: bool = False
@@ -173,6 +189,7 @@ class Settings(_Strict):
     routing: RoutingSettings = RoutingSettings()
     templates: TemplateSettings = TemplateSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    cache: CacheSettings = CacheSettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:

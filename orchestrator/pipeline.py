@@ -18,10 +18,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
+from orchestrator.cache import ResponseCache
 from orchestrator.context import strategy_from_name
 from orchestrator.domain import (
     Attempt,
     AttemptOutcome,
+    CachePolicy,
     ChatMessage,
     GenerationRequest,
     GenerationResult,
@@ -85,11 +87,18 @@ class Admission:
 
 
 class Pipeline:
-    def __init__(self, templates: TemplateRegistry, router: Router, observer: Observer | None = None) -> None:
+    def __init__(
+        self,
+        templates: TemplateRegistry,
+        router: Router,
+        observer: Observer | None = None,
+        cache: ResponseCache | None = None,
+    ) -> None:
         self.templates = templates
         self.router = router
         self.admission = Admission(router.settings.max_concurrent_requests)
         self.observer: Observer = observer or NullObserver()
+        self.cache = cache or ResponseCache(None, 0, CachePolicy.BYPASS)
 
     def _observe(
         self,
@@ -213,7 +222,11 @@ class Pipeline:
         started = time.monotonic()
         try:
             with self.admission.admit():
-                result = await self._generate(await self._prepare(request))
+                prepared = await self._prepare(request)
+                result = await self.cache.lookup(request, prepared.template_version)
+                if result is None:
+                    result = await self._generate(prepared)
+                    await self.cache.store(request, prepared.template_version, result)
         except BaseException as exc:
             self._observe(request, started, False, error=exc)
             raise
@@ -253,41 +266,60 @@ class Pipeline:
     async def stream(self, request: GenerationRequest) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         """StreamStarted, then TextDelta pieces, then the GenerationResult (its text is the whole answer)."""
         started = time.monotonic()
-        ttft: float | None = None
-        result: GenerationResult | None = None
+        progress = _StreamProgress()
         try:
             with self.admission.admit():
-                prepared = await self._prepare(request)
-                parts: list[str] = []
-                events = self.router.stream(prepared.plan, prepared.call)
-                try:
-                    async for event in events:
-                        if isinstance(event, TextDelta):
-                            if ttft is None:
-                                ttft = time.monotonic() - started
-                            parts.append(event.text)
-                            yield event
-                        elif isinstance(event, RouteStarted):
-                            yield StreamStarted(request.request_id, event.model.name, event.model.provider)
-                        else:
-                            usage = event.completion.usage
-                            shaped = self._shape(prepared, "".join(parts))
-                            result = self._result(
-                                prepared, shaped, event, event.attempts, usage, event.model.cost(usage)
-                            )
-                finally:
-                    await events.aclose()
+                async for event in self._stream_events(request, started, progress):
+                    yield event
         except BaseException as exc:
-            self._observe(request, started, True, error=exc, ttft=ttft)
+            self._observe(request, started, True, error=exc, ttft=progress.ttft)
             raise
-        self._observe(request, started, True, result, ttft=ttft)
-        if result is not None:
-            yield result
+        self._observe(request, started, True, progress.result, ttft=progress.ttft)
+        if progress.result is not None:
+            yield progress.result
+
+    async def _stream_events(
+        self, request: GenerationRequest, started: float, progress: _StreamProgress
+    ) -> AsyncIterator[StreamStarted | TextDelta]:
+        prepared = await self._prepare(request)
+        cached = await self.cache.lookup(request, prepared.template_version)
+        if cached is not None:
+            progress.ttft, progress.result = time.monotonic() - started, cached
+            yield StreamStarted(request.request_id, cached.model, cached.provider)
+            yield TextDelta(cached.text)
+            return
+        parts: list[str] = []
+        events = self.router.stream(prepared.plan, prepared.call)
+        try:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if progress.ttft is None:
+                        progress.ttft = time.monotonic() - started
+                    parts.append(event.text)
+                    yield event
+                elif isinstance(event, RouteStarted):
+                    yield StreamStarted(request.request_id, event.model.name, event.model.provider)
+                else:
+                    usage = event.completion.usage
+                    shaped = self._shape(prepared, "".join(parts))
+                    progress.result = self._result(
+                        prepared, shaped, event, event.attempts, usage, event.model.cost(usage)
+                    )
+        finally:
+            await events.aclose()
+        if progress.result is not None:
+            await self.cache.store(request, prepared.template_version, progress.result)
 
     async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[CatalogModel, TokenCount]:
         model = self.router.catalog.get(model_name)
         count = await self.router.provider(model).count_tokens(model.settings.wire_name, messages, exact=True)
         return model, count
+
+
+@dataclass(slots=True)
+class _StreamProgress:
+    ttft: float | None = None
+    result: GenerationResult | None = None
 
 
 class _Reask:

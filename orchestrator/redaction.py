@@ -32,6 +32,7 @@ class Redactor:
             return _PATTERNS.sub(_mask, text)
         return text
 
+
 _MARKERS = ("bearer", "sk-", "ak-", "pk-", "rk-", "api_key", "api-key", "apikey", "x-api-key", "authorization")
 
 

@@ -26,7 +26,11 @@ FAST_RETRIES = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
 
 @contextlib.asynccontextmanager
 async def routed_server(
-    fake: FakeUpstream, provider: dict[str, Any] | None = None, metrics_port: int = 0, **routing: Any
+    fake: FakeUpstream,
+    provider: dict[str, Any] | None = None,
+    metrics_port: int = 0,
+    cache: dict[str, Any] | None = None,
+    **routing: Any,
 ) -> AsyncIterator[OrchestratorClient]:
     settings = settings_from_mapping(
         {
@@ -36,6 +40,7 @@ async def routed_server(
             "default_model": "primary",
             "routing": {**FAST_RETRIES, **routing},
             "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
+            "cache": cache or {"type": "memory"},
         },
         env={},
     )

@@ -43,6 +43,7 @@ class Metrics:
         self.cost = Counter("llm_request_cost_dollars", "Cost of LLM requests in US dollars", ["task_type", "model"],
                             registry=r)  # fmt: skip
         self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type"], registry=r)
+        self.cache_hits = Counter("llm_cache_hits", "Answers served from the response cache", ["task_type"], registry=r)
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds", "Time from request to the first streamed token", ["task_type", "model"],
             buckets=TTFT_BUCKETS, registry=r,
@@ -94,6 +95,8 @@ class Metrics:
             self.latency.labels(task, model).observe(outcome.latency_seconds)
         else:
             model = result.model
+            if result.cache_hit:
+                self.cache_hits.labels(task).inc()
             self.requests.labels(task, model, "success").inc()
             self.latency.labels(task, model).observe(outcome.latency_seconds)
             usage = result.usage
