@@ -47,5 +47,10 @@ lint: $(DEV_STAMP)
 test: lint buf proto-check
 	$(BIN)/pytest
 
+# Not part of `make test`: what the orchestrator adds on top of the model (~7 minutes on 2 cores; BENCH_QUICK=1
+# for a ~2 minute smoke run). Prints a table, writes bench/results/latest.json (quick.json when quick).
+bench: $(DEV_STAMP)
+	$(BIN)/python -m tests.bench
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
