@@ -7,6 +7,7 @@ parameter transform and response models (see openai_chat.py).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections.abc import AsyncIterator
@@ -98,7 +99,8 @@ class AnthropicProvider:
         )
 
     async def start(self) -> None:
-        return None
+        # Load the estimating tokenizer now rather than on the first request that needs a count.
+        await asyncio.to_thread(tokens.encoding, "cl100k_base")
 
     async def aclose(self) -> None:
         await self._client.close()
