@@ -219,19 +219,40 @@ async def test_context_is_pruned_again_for_a_fallback_with_a_smaller_window(fake
     assert "ITEM0" in to_small and "ITEM5" not in to_small
 
 
-async def test_the_embedded_model_answers_a_small_schema(client: OrchestratorClient) -> None:
-    schema = {
-        "type": "object",
-        "properties": {"language": {"type": "string"}, "year": {"type": "integer"}},
-        "required": ["language", "year"],
-    }
+SMALL_TASK_SCHEMA = {
+    "type": "object",
+    "required": ["tasks"],
+    "properties": {
+        "tasks": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 3,
+            "items": {
+                "type": "object",
+                "required": ["title", "complexity"],
+                "properties": {
+                    "title": {"type": "string", "maxLength": 40},
+                    "complexity": {"enum": ["low", "medium", "high"]},
+                },
+            },
+        }
+    },
+}
+
+
+async def test_the_embedded_model_breaks_down_a_requirement_into_schema_valid_json(client: OrchestratorClient) -> None:
     request = gen.GenerateRequest(
-        messages=[common_pb2.Message(role=common_pb2.ROLE_USER, content="Which language is Python? Give its year.")],
-        params=gen.GenerationParams(max_output_tokens=48, temperature=0.0),
+        task_type="requirement_analysis",
+        template_id="requirement_breakdown",
+        params=gen.GenerationParams(max_output_tokens=200, temperature=0.0),
     )
-    request.json_schema.update(schema)
+    request.variables.update({"requirement": "Users can reset their password by email."})
+    request.json_schema.update(SMALL_TASK_SCHEMA)
 
     answer = await client.generate(request)
 
-    fields = answer.structured.struct_value
-    assert isinstance(fields["language"], str) and isinstance(fields["year"], float)
+    tasks = json_format.MessageToDict(answer.structured)["tasks"]
+    assert answer.model == "smollm2-135m-instruct"
+    assert 1 <= len(tasks) <= 3
+    assert all(task["complexity"] in ("low", "medium", "high") and task["title"] for task in tasks)
+    assert answer.attempts[-1].outcome == gen.ATTEMPT_OUTCOME_SUCCESS
