@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
@@ -182,7 +184,7 @@ class Pipeline:
     def _shape(self, prepared: PreparedRequest, text: str) -> ShapedAnswer:
         shaped = shape(text, prepared.output_format, str(prepared.request.variables.get("language", "")))
         if prepared.schema_validator is not None:
-            errors = sorted(prepared.schema_validator.iter_errors(shaped.structured), key=lambda e: e.path)
+            errors = sorted(prepared.schema_validator.iter_errors(shaped.structured), key=_error_path)
             if errors:
                 details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
                 raise InvalidModelOutputError(
@@ -360,9 +362,21 @@ def _task_params(p: Any) -> SamplingParams:
     return SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop)
 
 
+def _error_path(error: Any) -> list[str]:
+    """A sort key for validation errors (paths mix indices and names, which do not compare)."""
+    return [str(part) for part in error.absolute_path]
+
+
 def _schema_validator(schema: dict[str, Any] | None) -> Any:
     if schema is None:
         return None
+    return _compiled_schema(json.dumps(schema, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_schema(schema_json: str) -> Any:
+    """Checked and compiled once per distinct schema: callers send the same few schemas over and over."""
+    schema = json.loads(schema_json)
     cls = validator_for(schema, default=Draft202012Validator)
     try:
         cls.check_schema(schema)
@@ -373,6 +387,3 @@ def _schema_validator(schema: dict[str, Any] | None) -> Any:
             reason="INVALID_JSON_SCHEMA",
         ) from None
     return cls(schema)
-
-
-__all__ = ["Admission", "Pipeline"]

@@ -134,7 +134,7 @@ class TemplateRegistry:
             compiled = self._compiled[key] = self._compile(template)
         values = {**template.optional_variables, **variables}
         if compiled.schema is not None:
-            errors = sorted(compiled.schema.iter_errors(values), key=lambda e: list(e.absolute_path))
+            errors = sorted(compiled.schema.iter_errors(values), key=lambda e: [str(p) for p in e.absolute_path])
             if errors:
                 raise invalid_fields(
                     f"variables do not satisfy the template's schema: {errors[0].message}",
