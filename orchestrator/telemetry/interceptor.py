@@ -17,11 +17,39 @@ from orchestrator.telemetry.metrics import Metrics
 from orchestrator.telemetry.tracing import TRACING
 
 
-def _code(context: grpc.aio.ServicerContext, default: grpc.StatusCode) -> str:
+def _code(context: grpc.aio.ServicerContext, error: BaseException) -> str:
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):  # the caller went away
+        return "CANCELLED"
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return code.name
-    return default.name if code is None else str(code)
+    return "UNKNOWN" if code is None else str(code)
+
+
+class _MethodRecorder:
+    """The metric children and span naming of one method, resolved once."""
+
+    def __init__(self, metrics: Metrics, method: str, kind: str) -> None:
+        service, _, name = method.lstrip("/").partition("/")
+        self._method = method
+        self._started = metrics.rpc_started.labels(service, name, kind)
+        self._seconds = metrics.rpc_seconds.labels(service, name, kind)
+        self._handled = metrics.rpc_handled
+        self._labels = (service, name, kind)
+
+    def begin(self, context: grpc.aio.ServicerContext) -> tuple[float, Any, Any]:
+        self._started.inc()
+        if TRACING.enabled:
+            span, token = TRACING.server_span(self._method, context.invocation_metadata())
+            return time.perf_counter(), span, token
+        return time.perf_counter(), None, None
+
+    def end(self, begun: tuple[float, Any, Any], code: str) -> None:
+        began, span, token = begun
+        self._seconds.observe(time.perf_counter() - began)
+        self._handled.labels(*self._labels, code).inc()
+        if span is not None:
+            TRACING.end_server_span(span, token, code)
 
 
 class TelemetryInterceptor(grpc.aio.ServerInterceptor):
@@ -45,64 +73,36 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
     def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
-        service, _, name = method.lstrip("/").partition("/")
-        kind = "server_stream" if handler.response_streaming else "unary"
-        started = self._metrics.rpc_started.labels(service, name, kind)
-        seconds = self._metrics.rpc_seconds.labels(service, name, kind)
-        handled = self._metrics.rpc_handled
-
-        def finish(begin: float, code: str) -> None:
-            seconds.observe(time.perf_counter() - begin)
-            handled.labels(service, name, kind, code).inc()
-
         if handler.response_streaming:
-            behavior = handler.unary_stream
+            recorder = _MethodRecorder(self._metrics, method, "server_stream")
+            stream_behavior = handler.unary_stream
 
             async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                started.inc()
-                begin = time.perf_counter()
-                span, token = TRACING.server_span(method, context.invocation_metadata()) if TRACING.enabled else (
-                    None, None
-                )  # fmt: skip
-                code = "OK"
+                begun, code = recorder.begin(context), "OK"
                 try:
-                    async for response in behavior(request, context):
+                    async for response in stream_behavior(request, context):
                         yield response
-                except asyncio.CancelledError:
-                    code = "CANCELLED"
-                    raise
-                except BaseException:
-                    code = _code(context, grpc.StatusCode.UNKNOWN)
+                except BaseException as error:
+                    code = _code(context, error)
                     raise
                 finally:
-                    finish(begin, code)
-                    if span is not None:
-                        TRACING.end_server_span(span, token, code)
+                    recorder.end(begun, code)
 
             return grpc.unary_stream_rpc_method_handler(
                 stream, handler.request_deserializer, handler.response_serializer
             )
 
+        recorder = _MethodRecorder(self._metrics, method, "unary")
         unary_behavior = handler.unary_unary
 
         async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started.inc()
-            begin = time.perf_counter()
-            span, token = TRACING.server_span(method, context.invocation_metadata()) if TRACING.enabled else (
-                None, None
-            )  # fmt: skip
-            code = "OK"
+            begun, code = recorder.begin(context), "OK"
             try:
                 return await unary_behavior(request, context)
-            except asyncio.CancelledError:
-                code = "CANCELLED"
-                raise
-            except BaseException:
-                code = _code(context, grpc.StatusCode.UNKNOWN)
+            except BaseException as error:
+                code = _code(context, error)
                 raise
             finally:
-                finish(begin, code)
-                if span is not None:
-                    TRACING.end_server_span(span, token, code)
+                recorder.end(begun, code)
 
         return grpc.unary_unary_rpc_method_handler(unary, handler.request_deserializer, handler.response_serializer)
