@@ -165,10 +165,10 @@ class Router:
                 walk.skipped.append(f"{model.name} (context window)")
                 continue
             for tries in range(1, self.settings.max_attempts_per_model + 1):
+                request = self._request(model, built.messages, call)  # may raise DEADLINE_EXCEEDED
                 if not health.try_acquire():
                     walk.skipped.append(f"{model.name} ({health.current_state().value})")
                     break
-                request = self._request(model, built.messages, call)
                 started = time.monotonic()
                 span = TRACING.attempt_span(model.provider_type, request.model, _span_attributes(request, tries))
                 try:
