@@ -260,7 +260,10 @@ class Pipeline:
                     asked, plan, call = 0, rest, prepared.call
                 else:
                     raise InvalidModelOutputError(
-                        f"{invalid.message} (after {len(attempts)} attempts)", reason=invalid.reason
+                        f"{invalid.message} (after {len(attempts)} attempts)",
+                        reason=invalid.reason,
+                        metadata={"model": finished.model.name},
+                        attempts=tuple(attempts),
                     ) from None
                 continue
             return self._result(prepared, shaped, finished, attempts, usage, cost)
