@@ -90,3 +90,12 @@ async def test_the_server_refuses_to_start_on_a_bad_config_and_says_why(tmp_path
 
     assert process.returncode == 2
     assert "server.prot: Extra inputs are not permitted" in stderr.decode()
+
+
+async def test_a_provider_without_its_key_stops_start_up_naming_the_path() -> None:
+    from orchestrator.app import build_app
+
+    settings = settings_from_mapping({"providers": {"openai": {"type": "openai"}}}, env={})
+
+    with pytest.raises(ConfigError, match=r"providers\.openai\.api_key: required"):
+        await build_app(settings)

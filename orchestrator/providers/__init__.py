@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.config import ProviderSettings
+from orchestrator.config import ConfigError, ProviderSettings
 from orchestrator.providers.base import Provider
 
 
@@ -43,7 +43,5 @@ PROVIDER_FACTORIES: dict[str, Callable[[str, ProviderSettings], Provider]] = {
 def create_provider(name: str, settings: ProviderSettings) -> Provider:
     factory = PROVIDER_FACTORIES.get(settings.type)
     if factory is None:
-        from orchestrator.config import ConfigError
-
         raise ConfigError(f"providers.{name}.type: no adapter for {settings.type!r} in this build")
     return factory(name, settings)

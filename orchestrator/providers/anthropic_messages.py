@@ -17,7 +17,7 @@ import anthropic
 import httpx2
 from anthropic import AsyncStream
 
-from orchestrator.config import ProviderSettings
+from orchestrator.config import ConfigError, ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
@@ -90,8 +90,6 @@ class AnthropicProvider:
         self.name = name
         key = settings.api_key.get_secret_value() if settings.api_key else None
         if key is None:
-            from orchestrator.config import ConfigError
-
             raise ConfigError(f"providers.{name}.api_key: required (or set ANTHROPIC_API_KEY)")
         SECRETS.add(key)
         self._client = anthropic.AsyncAnthropic(

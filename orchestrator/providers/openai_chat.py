@@ -19,7 +19,7 @@ from typing import Any
 import openai
 from openai import AsyncStream
 
-from orchestrator.config import ProviderSettings
+from orchestrator.config import ConfigError, ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, TextDelta, TokenCount, TokenUsage
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
@@ -94,8 +94,6 @@ class OpenAIChatProvider:
         self._dialect = dialect
         key = settings.api_key.get_secret_value() if settings.api_key else None
         if key is None and not dialect.key_optional:
-            from orchestrator.config import ConfigError
-
             raise ConfigError(f"providers.{name}.api_key: required (or set OPENAI_API_KEY)")
         SECRETS.add(key)
         # Created once and reused; the router owns retries, so the SDK makes exactly one request per call.
