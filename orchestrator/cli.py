@@ -33,6 +33,17 @@ async def serve(settings: Settings, port: int | None, metrics_port: int | None) 
         await stopping[0]
 
 
+def _port_from_env(name: str) -> int:
+    value = os.environ[name]
+    try:
+        port = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a port number") from None
+    if not -1 <= port <= 65535:
+        raise ConfigError(f"{name}: {port} is out of range (0 turns metrics off, -1 picks a free port)")
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="orchestrator", description="LLM Orchestrator gRPC service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument(
         "--metrics-port",
         type=int,
-        default=int(os.environ["ORCHESTRATOR_METRICS_PORT"]) if os.environ.get("ORCHESTRATOR_METRICS_PORT") else None,
+        default=None,
         help="Prometheus /metrics port (default: server.metrics_port, 9464; 0 turns it off; -1 picks a free one)",
     )
     check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
@@ -51,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.config)
+        metrics_port = getattr(args, "metrics_port", None)
+        if metrics_port is None and os.environ.get("ORCHESTRATOR_METRICS_PORT"):
+            metrics_port = _port_from_env("ORCHESTRATOR_METRICS_PORT")
     except ConfigError as exc:
         print(f"orchestrator: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logs.configure(os.environ.get("LOG_LEVEL", settings.server.log_level).upper())
     try:
-        asyncio.run(serve(settings, args.port, args.metrics_port))
+        asyncio.run(serve(settings, args.port, metrics_port))
     except ConfigError as exc:
         print(f"orchestrator: {exc}", file=sys.stderr)
         return 2

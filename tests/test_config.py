@@ -99,3 +99,17 @@ async def test_a_provider_without_its_key_stops_start_up_naming_the_path() -> No
 
     with pytest.raises(ConfigError, match=r"providers\.openai\.api_key: required"):
         await build_app(settings)
+
+
+async def test_a_malformed_metrics_port_variable_is_reported_not_a_traceback() -> None:
+    import os
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "orchestrator", "serve", "--port", "0",
+        env={**os.environ, "ORCHESTRATOR_METRICS_PORT": "ninety"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 2
+    assert stderr.decode().strip() == "orchestrator: ORCHESTRATOR_METRICS_PORT: 'ninety' is not a port number"
