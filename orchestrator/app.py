@@ -20,6 +20,7 @@ from orchestrator.providers.base import Provider
 from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
+from orchestrator.routing.shared import SharedHolds
 from orchestrator.telemetry.metrics import Metrics
 from orchestrator.telemetry.request_log import Observers, RequestLogger
 from orchestrator.templates.loader import load_directory
@@ -41,6 +42,7 @@ class App:
         await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
         await self.pipeline.templates.store.aclose()
         await self.pipeline.cache.aclose()
+        await self.pipeline.router.aclose()
 
 
 async def build_app(settings: Settings) -> App:
@@ -62,13 +64,21 @@ async def build_app(settings: Settings) -> App:
             raise ConfigError(f"templates.directory: {directory} is not a directory")
         else:
             log.warning("no templates directory at %s; starting without seed templates", path.resolve())
+    routing = settings.routing
+    shared = (
+        SharedHolds(_secret(routing.shared_holds_url), routing.shared_holds_poll_seconds)
+        if routing.shared_holds_url
+        else None
+    )
     router = Router(
         ModelCatalog(settings),
         providers,
         {name: spec.timeout_seconds for name, spec in settings.providers.items()},
         settings.tasks,
-        settings.routing,
+        routing,
+        shared=shared,
     )
+    await router.start()
     metrics = Metrics(settings.tasks)
     metrics.watch_circuits(lambda: [(m.name, router.circuit_state(m)) for m in router.catalog.models])
     pipeline = Pipeline(registry, router, Observers(metrics, RequestLogger()), response_cache(settings.cache))

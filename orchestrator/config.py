@@ -146,6 +146,9 @@ class RoutingSettings(_Strict):
     schema_reasks: int = Field(2, ge=0, le=5)
     breaker: BreakerConfig = BreakerConfig()
     retry_budget: RetryBudgetConfig = RetryBudgetConfig()
+    # redis://host:6379/0 to share holds (open circuits, Retry-After) between replicas; null: per replica.
+    shared_holds_url: SecretStr | None = None
+    shared_holds_poll_seconds: float = Field(0.5, gt=0)
 
 
 class TemplateSettings(_Strict):

@@ -1,7 +1,8 @@
-"""The response cache: policies, stream hits, a Redis shared by replicas, and a broken Redis never failing a call."""
+"""State shared by replicas through Redis (response cache, model holds), cache policies; Redis down fails no call."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -9,7 +10,7 @@ import pytest
 import pytest_asyncio
 from orchestrator_client.v1 import generation_pb2 as gen
 
-from tests.fakes import FakeUpstream
+from tests.fakes import Behaviour, FakeUpstream
 from tests.redis_server import redis_url
 from tests.routing_env import ask, routed_server
 
@@ -94,3 +95,22 @@ async def test_an_unreachable_redis_never_fails_a_request(fake: FakeUpstream) ->
 
     assert [a.cache_hit for a in answers] == [False, False]
     assert len(fake.requests) == 2
+
+
+async def test_a_retry_after_seen_by_one_replica_holds_the_model_on_every_replica(
+    fake: FakeUpstream, redis: str
+) -> None:
+    fake.enqueue(gen_behaviour_429(), model="primary")
+    shared = {"shared_holds_url": redis, "shared_holds_poll_seconds": 0.1}
+
+    async with routed_server(fake, **shared) as first, routed_server(fake, **shared) as second:
+        held = await first.generate(ask(f"q {uuid.uuid4()}"))
+        await asyncio.sleep(0.4)  # a few polls
+        elsewhere = await second.generate(ask(f"q {uuid.uuid4()}"))
+
+    assert held.model == elsewhere.model == "fallback"
+    assert len(fake.requests_for("primary")) == 1  # the second replica never asked the held model
+
+
+def gen_behaviour_429() -> Behaviour:
+    return Behaviour(status=429, retry_after=30)

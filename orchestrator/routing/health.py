@@ -7,6 +7,7 @@
   `token_ratio`; retries are allowed only while tokens > max_tokens / 2, so a failing upstream
   cannot cause a retry storm.
 - Latency: an exponentially weighted moving average of successful attempts.
+- Holds (breaker cooldowns, Retry-After) can be shared with other replicas (routing/shared.py).
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ class ModelHealth:
         budget: BudgetSettings,
         ewma_alpha: float = 0.2,
         clock: Callable[[], float] = time.monotonic,
+        on_hold: Callable[[float], None] | None = None,
     ) -> None:
         self._breaker = breaker
+        # Told of every hold this replica decides (breaker opening, Retry-After), to share it.
+        self._on_hold = on_hold
         self._budget = budget
         self._alpha = ewma_alpha
         self._clock = clock
@@ -75,6 +79,12 @@ class ModelHealth:
 
     def hold(self, seconds: float) -> None:
         """Send nothing to this model for `seconds` (Retry-After); never shortens an existing hold."""
+        self.apply_hold(seconds)
+        if self._on_hold is not None:
+            self._on_hold(seconds)
+
+    def apply_hold(self, seconds: float) -> None:
+        """A hold decided elsewhere (another replica): applied here, not shared again."""
         self._open_until = max(self._open_until, self._clock() + seconds)
 
     def record_success(self, latency_ms: float) -> None:

@@ -34,6 +34,7 @@ from orchestrator.routing.catalog import CatalogModel, ModelCatalog
 from orchestrator.routing.health import BreakerSettings, BudgetSettings, ModelHealth
 from orchestrator.routing.outcomes import all_failed, caller_error
 from orchestrator.routing.planner import plan_models
+from orchestrator.routing.shared import SharedHolds
 from orchestrator.telemetry.tracing import TRACING
 
 T = TypeVar("T")
@@ -93,6 +94,7 @@ class Router:
         tasks: Mapping[str, TaskSettings],
         settings: RoutingSettings | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        shared: SharedHolds | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings = settings or RoutingSettings()
@@ -102,7 +104,21 @@ class Router:
         self._sleep = sleep
         breaker = BreakerSettings(**settings.breaker.model_dump())
         budget = BudgetSettings(**settings.retry_budget.model_dump())
-        self._health = {m.name: ModelHealth(breaker, budget, settings.latency_ewma_alpha) for m in catalog.models}
+        self._health = {
+            m.name: ModelHealth(
+                breaker, budget, settings.latency_ewma_alpha, on_hold=shared.publisher(m.name) if shared else None
+            )
+            for m in catalog.models
+        }
+        self._shared = shared
+
+    async def start(self) -> None:
+        if self._shared is not None:
+            self._shared.start(self._health)
+
+    async def aclose(self) -> None:
+        if self._shared is not None:
+            await self._shared.aclose()
 
     def provider(self, model: CatalogModel) -> Provider:
         return self._providers[model.provider]
