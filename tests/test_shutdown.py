@@ -28,8 +28,11 @@ async def test_sigterm_during_a_stream_drains_then_exits_zero(tmp_path: Path) ->
             assert (await anext(events)).WhichOneof("event") == "delta"
 
             server.terminate()
-            await asyncio.sleep(0.3)
-            during = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+            for _ in range(9):  # within the 1 s drain, while new calls are still accepted
+                await asyncio.sleep(0.1)
+                during = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+                if during.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                    break
             rest = [event async for event in events]
 
         assert during.status == health_pb2.HealthCheckResponse.NOT_SERVING
