@@ -189,12 +189,8 @@ class Children:
         return child
 
     def fake(self, name: str, latency_ms: float = 0.0, chunks: int = 64, chunk_delay_ms: float = 0.0) -> Child:
-        if chunk_delay_ms:
-            module = ["tests.bench.slow_fake", "--chunk-delay-ms", f"{chunk_delay_ms:g}"]
-        else:
-            module = ["tests.fakes.upstream"]
-        argv = [sys.executable, "-m", *module, "--port", "0", "--latency-ms", f"{latency_ms:g}"]
-        return self.start(name, [*argv, "--stream-chunks", str(chunks)])
+        argv = [sys.executable, "-m", "tests.fakes.upstream", "--port", "0", "--latency-ms", f"{latency_ms:g}"]
+        return self.start(name, [*argv, "--stream-chunks", str(chunks), "--chunk-delay-ms", f"{chunk_delay_ms:g}"])
 
     def orchestrator(self, name: str, config: dict[str, Any]) -> Child:
         path = self.log_dir / f"{name}.yaml"

@@ -13,7 +13,7 @@ with the API's error body. Only the two generation routes consume behaviours; ev
 
 Standalone, for benchmarks in another process (prints `fake upstream listening on port N`, serves until SIGTERM):
 
-    python -m tests.fakes.upstream --port 0 --latency-ms 20 --stream-chunks 16
+    python -m tests.fakes.upstream --port 0 --latency-ms 20 --stream-chunks 16 [--chunk-delay-ms 50]
 """
 
 from __future__ import annotations
@@ -371,7 +371,9 @@ class FakeUpstream:
 
 async def _serve(args: argparse.Namespace) -> None:
     fake = FakeUpstream(host=args.host, port=args.port, seed=args.seed, record=False)
-    fake.set_default(Behaviour(delay=args.latency_ms / 1000, chunks=args.stream_chunks))
+    fake.set_default(
+        Behaviour(delay=args.latency_ms / 1000, chunks=args.stream_chunks, chunk_delay=args.chunk_delay_ms / 1000)
+    )
     await fake.start()
     print(f"fake upstream listening on port {fake.port}", flush=True)
     stop = asyncio.Event()
@@ -388,6 +390,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency-ms", type=float, default=0.0, help="delay before each response's headers")
     parser.add_argument("--stream-chunks", type=int, default=None, help="deltas per streamed answer")
+    parser.add_argument("--chunk-delay-ms", type=float, default=0.0, help="pause before each streamed delta")
     parser.add_argument("--seed", type=int, default=0)
     asyncio.run(_serve(parser.parse_args(argv)))
 
