@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from orchestrator.cache import CacheBackend, MemoryCache, RedisCache, ResponseCache
-from orchestrator.config import CacheSettings, ConfigError, Settings
+from orchestrator.config import CacheSettings, Settings
 from orchestrator.domain import CachePolicy
+from orchestrator.errors import ConfigError
 from orchestrator.pipeline import Pipeline
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider

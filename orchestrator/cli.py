@@ -10,7 +10,8 @@ import signal
 import sys
 
 from orchestrator import logs
-from orchestrator.config import ConfigError, Settings, load_settings
+from orchestrator.config import Settings, load_settings
+from orchestrator.errors import ConfigError
 
 log = logging.getLogger("orchestrator")
 

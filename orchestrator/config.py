@@ -14,13 +14,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from orchestrator.catalog_defaults import DEFAULT_MODELS, LOCAL_PROVIDER_NAME
+from orchestrator.errors import ConfigError
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-
-
-class ConfigError(Exception):
-    """The configuration is invalid; the message names each bad path."""
 
 
 class _Strict(BaseModel):

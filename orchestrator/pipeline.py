@@ -40,6 +40,7 @@ from orchestrator.errors import (
     FieldViolation,
     OrchestratorError,
     QuotaViolation,
+    Reason,
     ResourceExhaustedError,
     invalid_fields,
 )
@@ -77,7 +78,7 @@ class Admission:
         if self.limit is not None and self.in_flight >= self.limit:
             raise ResourceExhaustedError(
                 f"the server is at its limit of {self.limit} concurrent generations; retry shortly",
-                reason="OVERLOADED",
+                reason=Reason.OVERLOADED,
                 retry_after=1.0,
                 quota_violations=[QuotaViolation("concurrent_requests", f"at most {self.limit} in flight")],
             )
@@ -129,9 +130,11 @@ class Pipeline:
                 failed_model=error.metadata.get("model", ""), time_to_first_token=ttft, attempts=error.attempts,
             )  # fmt: skip
         elif isinstance(error, asyncio.CancelledError | GeneratorExit):
-            outcome = GenerationOutcome(request, streamed, latency, error_reason="CANCELLED", error_kind="CANCELLED")
+            outcome = GenerationOutcome(
+                request, streamed, latency, error_reason=Reason.CANCELLED, error_kind="CANCELLED"
+            )
         else:
-            outcome = GenerationOutcome(request, streamed, latency, error_reason="INTERNAL", error_kind="INTERNAL")
+            outcome = GenerationOutcome(request, streamed, latency, error_reason=Reason.INTERNAL, error_kind="INTERNAL")
         self.observer.generation_finished(outcome)
 
     async def _prepare(self, request: GenerationRequest) -> PreparedRequest:
@@ -188,7 +191,7 @@ class Pipeline:
             if errors:
                 details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
                 raise InvalidModelOutputError(
-                    f"the model's JSON does not match the schema: {details}", reason="INVALID_MODEL_OUTPUT"
+                    f"the model's JSON does not match the schema: {details}", reason=Reason.INVALID_MODEL_OUTPUT
                 )
         return shaped
 
@@ -352,7 +355,9 @@ def _check_shape(request: GenerationRequest) -> None:
             FieldViolation("template_id", "give a template id, messages, or both"),
             FieldViolation("messages", "give a template id, messages, or both"),
         ]
-        raise invalid_fields("the request has neither a template_id nor messages", problems, reason="EMPTY_REQUEST")
+        raise invalid_fields(
+            "the request has neither a template_id nor messages", problems, reason=Reason.EMPTY_REQUEST
+        )
     if len(request.context) > MAX_CONTEXT_ITEMS:
         problems.append(FieldViolation("context", f"at most {MAX_CONTEXT_ITEMS} items"))
     if request.context_strategy not in ("", "relevance", "recency", "hybrid"):
@@ -387,6 +392,6 @@ def _compiled_schema(schema_json: str) -> Any:
         raise invalid_fields(
             f"json_schema is not a valid JSON Schema: {exc.message}",
             [FieldViolation("json_schema", exc.message)],
-            reason="INVALID_JSON_SCHEMA",
+            reason=Reason.INVALID_JSON_SCHEMA,
         ) from None
     return cls(schema)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.domain import OutputFormat
-from orchestrator.errors import FailedPreconditionError
+from orchestrator.errors import InvalidModelOutputError, Reason
 
 # An opening fence (``` or longer, optional info string), its body, and the same fence closing it.
 _FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
@@ -21,14 +21,6 @@ class ShapedAnswer:
     code: str = ""
     structured: Any = None
     has_structured: bool = False
-
-
-class InvalidModelOutputError(FailedPreconditionError):
-    """The model answered, but not in the requested format, even after re-asking and falling back.
-
-    FAILED_PRECONDITION, not UNAVAILABLE: a transport-level retry would only repeat the same (paid)
-    attempts; the caller should change the prompt, schema or model.
-    """
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
@@ -82,13 +74,13 @@ def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedA
         code = extract_code(text, language)
         if code is None:
             raise InvalidModelOutputError(
-                "the model's answer holds no fenced code block", reason="INVALID_MODEL_OUTPUT"
+                "the model's answer holds no fenced code block", reason=Reason.INVALID_MODEL_OUTPUT
             )
         return ShapedAnswer(text, code=code)
     if output_format is OutputFormat.JSON:
         value = extract_json(text)
         if value is _NO_VALUE:
-            raise InvalidModelOutputError("the model's answer holds no JSON value", reason="INVALID_MODEL_OUTPUT")
+            raise InvalidModelOutputError("the model's answer holds no JSON value", reason=Reason.INVALID_MODEL_OUTPUT)
         return ShapedAnswer(text, structured=value, has_structured=True)
     if output_format is OutputFormat.MARKDOWN:
         return ShapedAnswer(text.strip() + "\n" if text.strip() else "")

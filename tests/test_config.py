@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import ConfigError, load_settings, settings_from_mapping
+from orchestrator.config import load_settings, settings_from_mapping
+from orchestrator.errors import ConfigError
 
 
 def config_error(raw: dict, env: dict | None = None) -> str:

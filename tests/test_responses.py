@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.domain import OutputFormat
-from orchestrator.responses import InvalidModelOutputError, extract_code, extract_json, shape
+from orchestrator.errors import InvalidModelOutputError
+from orchestrator.responses import extract_code, extract_json, shape
 
 ANSWER = """Here you go.
 

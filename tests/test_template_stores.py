@@ -16,8 +16,15 @@ import pytest_asyncio
 from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import templates_pb2 as tpl
 
-from orchestrator.config import ConfigError, TemplateStoreSettings, settings_from_mapping
-from orchestrator.errors import AbortedError, AlreadyExistsError, InvalidArgumentError, NotFoundError, UnavailableError
+from orchestrator.config import TemplateStoreSettings, settings_from_mapping
+from orchestrator.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    ConfigError,
+    InvalidArgumentError,
+    NotFoundError,
+    UnavailableError,
+)
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 from orchestrator.templates.store import TemplateStore
 from orchestrator.templates.stores import open_store

@@ -17,7 +17,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import DecodeError
 
 from orchestrator.api.status import abort
-from orchestrator.errors import InvalidArgumentError
+from orchestrator.errors import InvalidArgumentError, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ def _lenient(message_class: Any) -> Callable[[bytes], Any]:
 
 def _malformed(request: MalformedRequest) -> InvalidArgumentError:
     return InvalidArgumentError(
-        f"the request message could not be decoded: {request.problem}", reason="MALFORMED_REQUEST"
+        f"the request message could not be decoded: {request.problem}", reason=Reason.MALFORMED_REQUEST
     )
 
 

@@ -12,7 +12,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from orchestrator.errors import ErrorKind, InternalError, OrchestratorError
+from orchestrator.errors import ErrorKind, InternalError, OrchestratorError, Reason
 from orchestrator.redaction import SECRETS
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def to_status(error: OrchestratorError) -> grpc.Status:
 def _internal(exc: BaseException, method: str) -> OrchestratorError:
     # The traceback goes to the log; the caller learns only that it was our fault.
     log.error("unhandled error in %s", method, exc_info=exc)
-    return InternalError("internal error; the server log has the details", reason="INTERNAL")
+    return InternalError("internal error; the server log has the details", reason=Reason.INTERNAL)
 
 
 async def abort(context: grpc.aio.ServicerContext, error: OrchestratorError) -> None:

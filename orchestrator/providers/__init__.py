@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.config import ConfigError, ProviderSettings
+from orchestrator.config import ProviderSettings
+from orchestrator.errors import ConfigError
 from orchestrator.providers.base import Provider
 
 

@@ -17,8 +17,9 @@ import anthropic
 import httpx2
 from anthropic import AsyncStream
 
-from orchestrator.config import ConfigError, ProviderSettings
+from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
+from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
 from orchestrator.providers.errors import status_error, transport_error

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
+from orchestrator.errors import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +40,15 @@ StreamEvent = TextDelta | Completion
 class ProviderErrorKind(enum.Enum):
     """Why a provider call failed, and so what the router may do about it."""
 
-    RATE_LIMITED = "UPSTREAM_RATE_LIMITED"
-    UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
-    TIMEOUT = "UPSTREAM_TIMEOUT"
-    CONTEXT_LENGTH_EXCEEDED = "CONTEXT_LENGTH_EXCEEDED"
-    CONTENT_FILTERED = "CONTENT_FILTERED"
-    INVALID_REQUEST = "UPSTREAM_INVALID_REQUEST"
-    MODEL_NOT_FOUND = "UPSTREAM_MODEL_NOT_FOUND"
-    AUTHENTICATION = "UPSTREAM_AUTH_FAILED"
-    MALFORMED_RESPONSE = "UPSTREAM_MALFORMED_RESPONSE"
+    RATE_LIMITED = Reason.UPSTREAM_RATE_LIMITED.value
+    UNAVAILABLE = Reason.UPSTREAM_UNAVAILABLE.value
+    TIMEOUT = Reason.UPSTREAM_TIMEOUT.value
+    CONTEXT_LENGTH_EXCEEDED = Reason.CONTEXT_LENGTH_EXCEEDED.value
+    CONTENT_FILTERED = Reason.CONTENT_FILTERED.value
+    INVALID_REQUEST = Reason.UPSTREAM_INVALID_REQUEST.value
+    MODEL_NOT_FOUND = Reason.UPSTREAM_MODEL_NOT_FOUND.value
+    AUTHENTICATION = Reason.UPSTREAM_AUTH_FAILED.value
+    MALFORMED_RESPONSE = Reason.UPSTREAM_MALFORMED_RESPONSE.value
 
     @property
     def retryable(self) -> bool:

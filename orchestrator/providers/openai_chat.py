@@ -19,8 +19,9 @@ from typing import Any
 import openai
 from openai import AsyncStream
 
-from orchestrator.config import ConfigError, ProviderSettings
+from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, TextDelta, TokenCount, TokenUsage
+from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
 from orchestrator.providers.errors import status_error, transport_error

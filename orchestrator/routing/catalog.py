@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from orchestrator.config import ModelSettings, Settings
 from orchestrator.domain import TokenUsage
-from orchestrator.errors import FieldViolation, NotFoundError
+from orchestrator.errors import FieldViolation, NotFoundError, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class ModelCatalog:
         if model is None:
             raise NotFoundError(
                 f"model {name!r} is not configured (ListModels shows the configured models)",
-                reason="MODEL_NOT_FOUND",
+                reason=Reason.MODEL_NOT_FOUND,
                 field_violations=[FieldViolation(field, "unknown model")],
                 metadata={"model": name},
             )

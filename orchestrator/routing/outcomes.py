@@ -10,6 +10,7 @@ from orchestrator.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     OrchestratorError,
+    Reason,
     ResourceExhaustedError,
     UnavailableError,
 )
@@ -32,25 +33,27 @@ def all_failed(
     tried = ", ".join(f"{a.model} ({a.error_reason})" for a in attempts) or "none"
     skipped_text = f"; skipped: {', '.join(skipped)}" if skipped else ""
     if deadline is not None and time.monotonic() >= deadline:
-        return DeadlineExceededError(f"the deadline passed; tried: {tried}{skipped_text}", reason="DEADLINE_EXCEEDED")
+        return DeadlineExceededError(
+            f"the deadline passed; tried: {tried}{skipped_text}", reason=Reason.DEADLINE_EXCEEDED
+        )
     if not attempts and skipped and all(s.endswith("(context window)") for s in skipped):
         return FailedPreconditionError(
             "the prompt plus the requested output exceed every eligible model's context window",
-            reason="NO_ELIGIBLE_MODEL",
+            reason=Reason.NO_ELIGIBLE_MODEL,
         )
     reasons = {a.error_reason for a in attempts}
     if reasons == {ProviderErrorKind.RATE_LIMITED.value}:
         return ResourceExhaustedError(
             f"every eligible model is rate limited; tried: {tried}{skipped_text}",
-            reason="UPSTREAM_RATE_LIMITED",
+            reason=Reason.UPSTREAM_RATE_LIMITED,
             retry_after=last.retry_after if last else None,
         )
     if reasons == {ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED.value}:
         return InvalidArgumentError(
-            f"the prompt does not fit any model's context window; tried: {tried}", reason="CONTEXT_LENGTH_EXCEEDED"
+            f"the prompt does not fit any model's context window; tried: {tried}", reason=Reason.CONTEXT_LENGTH_EXCEEDED
         )
     return UnavailableError(
         f"every model route failed; tried: {tried}{skipped_text}",
-        reason="ALL_ROUTES_FAILED",
+        reason=Reason.ALL_ROUTES_FAILED,
         retry_after=last.retry_after if last else None,
     )

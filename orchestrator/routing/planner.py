@@ -13,7 +13,7 @@ from collections.abc import Callable
 from orchestrator.config import TaskSettings
 from orchestrator.domain import ModelSelection
 from orchestrator.domain import TokenUsage as Usage
-from orchestrator.errors import FailedPreconditionError
+from orchestrator.errors import FailedPreconditionError, Reason
 from orchestrator.routing.catalog import CatalogModel, ModelCatalog
 
 
@@ -74,6 +74,6 @@ def plan_models(
     if not order:
         raise FailedPreconditionError(
             f"no configured model meets {' and '.join(sorted(reasons))}",
-            reason="NO_ELIGIBLE_MODEL",
+            reason=Reason.NO_ELIGIBLE_MODEL,
         )
     return order

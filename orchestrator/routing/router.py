@@ -27,7 +27,7 @@ from orchestrator.domain import (
     SamplingParams,
     TextDelta,
 )
-from orchestrator.errors import DeadlineExceededError, OrchestratorError, UnavailableError
+from orchestrator.errors import DeadlineExceededError, OrchestratorError, Reason, UnavailableError
 from orchestrator.prompt import BuiltPrompt
 from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
 from orchestrator.routing.catalog import CatalogModel, ModelCatalog
@@ -147,7 +147,7 @@ class Router:
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DeadlineExceededError("the request's deadline passed", reason="DEADLINE_EXCEEDED")
+                raise DeadlineExceededError("the request's deadline passed", reason=Reason.DEADLINE_EXCEEDED)
             timeout = remaining if timeout is None else min(timeout, remaining)
         limit = model.settings.max_output_tokens
         params = SamplingParams(
@@ -276,7 +276,7 @@ class Router:
                 TRACING.fail(walk.span, reason, str(exc))
             error = UnavailableError(
                 f"model {model.name} failed mid-stream ({reason}); the text sent so far is incomplete",
-                reason="STREAM_INTERRUPTED",
+                reason=Reason.STREAM_INTERRUPTED,
                 metadata={"model": model.name, "upstream_reason": reason},
             )
             raise _with_attempts(error, walk) from None

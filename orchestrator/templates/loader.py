@@ -9,8 +9,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.config import ConfigError
-from orchestrator.errors import NotFoundError, OrchestratorError
+from orchestrator.errors import ConfigError, NotFoundError, OrchestratorError
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 from orchestrator.templates.registry import TemplateRegistry
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.errors import FieldViolation, invalid_fields
+from orchestrator.errors import FieldViolation, Reason, invalid_fields
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -82,7 +82,7 @@ def validate_template(template: PromptTemplate, field_prefix: str = "template") 
                 FieldViolation(f"{field_prefix}.optional_variables", f"{name!r} is also a required variable")
             )
     if problems:
-        raise invalid_fields("the template is invalid", problems, reason="INVALID_TEMPLATE")
+        raise invalid_fields("the template is invalid", problems, reason=Reason.INVALID_TEMPLATE)
 
 
 def valid_name(value: str) -> bool:

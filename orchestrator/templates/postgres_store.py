@@ -15,8 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
-from orchestrator.config import ConfigError
-from orchestrator.errors import UnavailableError
+from orchestrator.errors import ConfigError, Reason, UnavailableError
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.store import (
     TemplatePage,
@@ -140,7 +139,9 @@ class PostgresTemplateStore:
         except _CONNECTION_ERRORS as exc:
             log.warning("template store unavailable: %s", exc)
             raise UnavailableError(
-                "the template store is unavailable; retry later", reason="TEMPLATE_STORE_UNAVAILABLE", retry_after=1.0
+                "the template store is unavailable; retry later",
+                reason=Reason.TEMPLATE_STORE_UNAVAILABLE,
+                retry_after=1.0,
             ) from exc
 
     async def create(self, template: PromptTemplate) -> PromptTemplate:

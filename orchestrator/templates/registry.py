@@ -11,7 +11,7 @@ from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 
 from orchestrator.domain import ChatMessage
-from orchestrator.errors import FieldViolation, invalid_fields
+from orchestrator.errors import FieldViolation, Reason, invalid_fields
 from orchestrator.templates.model import PromptTemplate, validate_template
 from orchestrator.templates.renderer import CompiledTemplate, TemplateCompiler
 from orchestrator.templates.store import TemplatePage, TemplateStore
@@ -85,7 +85,7 @@ class TemplateRegistry:
                 raise invalid_fields(
                     "variables_schema is not a valid JSON Schema",
                     [FieldViolation(f"{prefix}.variables_schema", exc.message)],
-                    reason="INVALID_VARIABLES_SCHEMA",
+                    reason=Reason.INVALID_VARIABLES_SCHEMA,
                 ) from None
             schema_validator = cls(template.variables_schema)
         return _Compiled(
@@ -126,7 +126,7 @@ class TemplateRegistry:
             raise invalid_fields(
                 f"template {template_id!r} needs variables: {', '.join(missing)}",
                 [FieldViolation(f"variables.{name}", "required by the template") for name in missing],
-                reason="MISSING_TEMPLATE_VARIABLES",
+                reason=Reason.MISSING_TEMPLATE_VARIABLES,
             )
         key = (template.template_id, template.version)
         compiled = self._compiled.get(key)
@@ -142,7 +142,7 @@ class TemplateRegistry:
                         FieldViolation(".".join(["variables", *(str(p) for p in e.absolute_path)]), e.message)
                         for e in errors
                     ],
-                    reason="VARIABLES_SCHEMA_MISMATCH",
+                    reason=Reason.VARIABLES_SCHEMA_MISMATCH,
                 )
         values = {**CONTEXT_VARIABLES, **values}
         return RenderedPrompt(template, compiled.messages(values), compiled.places_context, compiled, values)

@@ -16,7 +16,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from orchestrator.errors import FieldViolation, InvalidArgumentError, invalid_fields
+from orchestrator.errors import FieldViolation, InvalidArgumentError, Reason, invalid_fields
 
 MAX_POWER_BITS = 4096
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
@@ -64,7 +64,7 @@ class CompiledTemplate:
             raise invalid_fields(
                 "the template is too large",
                 [FieldViolation(field_name, f"at most {limits.max_template_chars} characters")],
-                reason="TEMPLATE_TOO_LARGE",
+                reason=Reason.TEMPLATE_TOO_LARGE,
             )
         try:
             self._template = env.from_string(source)
@@ -74,7 +74,7 @@ class CompiledTemplate:
             raise invalid_fields(
                 f"template syntax error in {field_name} at line {exc.lineno}: {exc.message}",
                 [FieldViolation(field_name, f"line {exc.lineno}: {exc.message}")],
-                reason="TEMPLATE_SYNTAX_ERROR",
+                reason=Reason.TEMPLATE_SYNTAX_ERROR,
             ) from None
         self._limits = limits
         self._field_name = field_name
@@ -93,23 +93,23 @@ class CompiledTemplate:
                     raise _RenderLimit(f"rendering took longer than {limits.max_seconds} s")
                 parts.append(chunk)
         except _RenderLimit as exc:
-            raise InvalidArgumentError(str(exc), reason="TEMPLATE_RENDER_LIMIT") from None
+            raise InvalidArgumentError(str(exc), reason=Reason.TEMPLATE_RENDER_LIMIT) from None
         except UndefinedError as exc:
             match = _UNDEFINED_NAME.search(str(exc))
             name = match.group(1) if match else ""
             raise invalid_fields(
                 f"template uses an undefined value: {exc.message}",
                 [FieldViolation(f"variables.{name}" if name else "variables", str(exc.message))],
-                reason="TEMPLATE_VARIABLE_UNDEFINED",
+                reason=Reason.TEMPLATE_VARIABLE_UNDEFINED,
             ) from None
         except SecurityError as exc:
             raise InvalidArgumentError(
-                f"the template did something the sandbox forbids: {exc}", reason="TEMPLATE_SECURITY_VIOLATION"
+                f"the template did something the sandbox forbids: {exc}", reason=Reason.TEMPLATE_SECURITY_VIOLATION
             ) from None
         except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
             raise InvalidArgumentError(
                 f"rendering {self._field_name} failed: {type(exc).__name__}: {exc}",
-                reason="TEMPLATE_RENDER_FAILED",
+                reason=Reason.TEMPLATE_RENDER_FAILED,
             ) from None
         return "".join(parts)
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from orchestrator.config import ConfigError
+from orchestrator.errors import ConfigError
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.store import (
     TemplatePage,

@@ -7,7 +7,7 @@ import base64
 from dataclasses import dataclass
 from typing import Protocol
 
-from orchestrator.errors import AbortedError, AlreadyExistsError, NotFoundError
+from orchestrator.errors import AbortedError, AlreadyExistsError, NotFoundError, Reason
 from orchestrator.templates.model import PromptTemplate
 
 
@@ -50,7 +50,7 @@ def decode_page_token(token: str) -> str:
         raise invalid_fields(
             "page_token is not a token this server issued",
             [FieldViolation("page_token", "malformed")],
-            reason="INVALID_PAGE_TOKEN",
+            reason=Reason.INVALID_PAGE_TOKEN,
         ) from None
 
 
@@ -68,7 +68,7 @@ def template_not_found(template_id: str, version: str = "") -> NotFoundError:
     what = f"template {template_id!r}" + (f" version {version!r}" if version else "")
     return NotFoundError(
         f"{what} does not exist",
-        reason="TEMPLATE_NOT_FOUND",
+        reason=Reason.TEMPLATE_NOT_FOUND,
         metadata={"template_id": template_id, **({"version": version} if version else {})},
     )
 
@@ -94,7 +94,7 @@ class MemoryTemplateStore:
                 raise AlreadyExistsError(
                     f"template {template.template_id!r} version {version!r} already exists"
                     + ("" if existing else " (deleted; versions are never reused)"),
-                    reason="TEMPLATE_VERSION_EXISTS",
+                    reason=Reason.TEMPLATE_VERSION_EXISTS,
                     metadata={"template_id": template.template_id, "version": version},
                 )
             stored = template.stamped(version)
@@ -133,7 +133,7 @@ class MemoryTemplateStore:
             if etag and etag != target.etag:
                 raise AbortedError(
                     f"template {template_id!r} version {target.version!r} has changed (etag mismatch)",
-                    reason="ETAG_MISMATCH",
+                    reason=Reason.ETAG_MISMATCH,
                     metadata={"template_id": template_id, "version": target.version},
                 )
             versions = self._versions[template_id]

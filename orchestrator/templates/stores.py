@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestrator.config import TemplateStoreSettings
-from orchestrator.errors import AbortedError, AlreadyExistsError
+from orchestrator.errors import AbortedError, AlreadyExistsError, Reason
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 from orchestrator.templates.store import MemoryTemplateStore, TemplateStore
 
@@ -65,7 +65,7 @@ def version_exists(template_id: str, version: str, deleted: bool) -> AlreadyExis
     return AlreadyExistsError(
         f"template {template_id!r} version {version!r} already exists"
         + (" (deleted; versions are never reused)" if deleted else ""),
-        reason="TEMPLATE_VERSION_EXISTS",
+        reason=Reason.TEMPLATE_VERSION_EXISTS,
         metadata={"template_id": template_id, "version": version},
     )
 
@@ -73,7 +73,7 @@ def version_exists(template_id: str, version: str, deleted: bool) -> AlreadyExis
 def etag_mismatch(template_id: str, version: str) -> AbortedError:
     return AbortedError(
         f"template {template_id!r} version {version!r} has changed (etag mismatch)",
-        reason="ETAG_MISMATCH",
+        reason=Reason.ETAG_MISMATCH,
         metadata={"template_id": template_id, "version": version},
     )
 
