@@ -8,6 +8,7 @@ parameter transform and response models (see openai_chat.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextD
 from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
-from orchestrator.providers.errors import status_error, transport_error
+from orchestrator.providers.errors import mapped_errors, status_error
 from orchestrator.redaction import SECRETS
 
 STOP_REASONS = {
@@ -117,7 +118,7 @@ class AnthropicProvider:
         return TokenCount(math.ceil(estimate), estimated=True)
 
     async def _post(self, request: ProviderRequest, stream: bool) -> Any:
-        try:
+        with self._mapped_errors("request"):
             return await self._client.post(
                 "/v1/messages",
                 body=messages_request(request, stream),
@@ -126,8 +127,6 @@ class AnthropicProvider:
                 stream=stream,
                 stream_cls=AsyncStream[object],
             )
-        except anthropic.APIError as exc:
-            raise self._error(exc) from None
 
     async def generate(self, request: ProviderRequest) -> Completion:
         message = await self._post(request, stream=False)
@@ -146,48 +145,45 @@ class AnthropicProvider:
         finished = False
         model = request.model
         try:
-            async for event in events:
-                kind = event.get("type")
-                if kind == "message_start":
-                    message = event.get("message") or {}
-                    start_usage, model = message.get("usage") or {}, message.get("model") or model
-                    output_tokens = start_usage.get("output_tokens") or 0
-                elif kind == "content_block_delta":
-                    delta = event.get("delta") or {}
-                    text = delta.get("text") or delta.get("partial_json")
-                    if text:
-                        yield TextDelta(text)
-                elif kind == "message_delta":
-                    reason = (event.get("delta") or {}).get("stop_reason") or reason
-                    output_tokens = (event.get("usage") or {}).get("output_tokens") or output_tokens
-                elif kind == "message_stop":
-                    finished = True
-        except anthropic.APIStatusError as exc:
-            raise self._error(exc) from None
-        except (anthropic.APITimeoutError, httpx2.TimeoutException) as exc:  # the SDK leaves these unwrapped here
-            raise transport_error(self.name, ProviderErrorKind.TIMEOUT, "stream stalled", exc) from None
-        except Exception as exc:  # a cut connection or an undecodable event
-            raise transport_error(self.name, ProviderErrorKind.MALFORMED_RESPONSE, "stream broke", exc) from None
+            with self._mapped_errors("stream"):
+                async for event in events:
+                    kind = event.get("type")
+                    if kind == "message_start":
+                        message = event.get("message") or {}
+                        start_usage, model = message.get("usage") or {}, message.get("model") or model
+                        output_tokens = start_usage.get("output_tokens") or 0
+                    elif kind == "content_block_delta":
+                        delta = event.get("delta") or {}
+                        text = delta.get("text") or delta.get("partial_json")
+                        if text:
+                            yield TextDelta(text)
+                    elif kind == "message_delta":
+                        reason = (event.get("delta") or {}).get("stop_reason") or reason
+                        output_tokens = (event.get("usage") or {}).get("output_tokens") or output_tokens
+                    elif kind == "message_stop":
+                        finished = True
         finally:
             await events.close()
         if not finished or start_usage is None:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: stream ended before message_stop")
         yield Completion("", stop_reason(reason), usage_from(start_usage, output_tokens), model)
 
-    def _error(self, exc: anthropic.APIError) -> ProviderError:
-        if isinstance(exc, anthropic.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            error = body.get("error") if isinstance(body.get("error"), dict) else {}
-            code = error.get("type")
-            message = str(error.get("message") or exc.message)
-            if exc.status_code in (400, 413) and any(marker in message.lower() for marker in _TOO_LONG):
-                code = "context_length_exceeded"
-            return status_error(self.name, exc.status_code, code, message, exc.response.headers)
-        if isinstance(exc, anthropic.APITimeoutError):
-            return transport_error(self.name, ProviderErrorKind.TIMEOUT, "request timed out", exc)
-        if isinstance(exc, anthropic.APIConnectionError):
-            return transport_error(self.name, ProviderErrorKind.UNAVAILABLE, "connection failed", exc)
-        return transport_error(self.name, ProviderErrorKind.MALFORMED_RESPONSE, "unexpected response", exc)
+    def _mapped_errors(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        # The SDK leaves httpx2's timeouts unwrapped while a stream is read.
+        return mapped_errors(
+            self.name, stage, anthropic.APIStatusError, self._status_error,
+            (anthropic.APITimeoutError, httpx2.TimeoutException), (anthropic.APIConnectionError,),
+        )  # fmt: skip
+
+    def _status_error(self, exc: Exception) -> ProviderError:
+        assert isinstance(exc, anthropic.APIStatusError)
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error") if isinstance(body.get("error"), dict) else {}
+        code = error.get("type")
+        message = str(error.get("message") or exc.message)
+        if exc.status_code in (400, 413) and any(marker in message.lower() for marker in _TOO_LONG):
+            code = "context_length_exceeded"
+        return status_error(self.name, exc.status_code, code, message, exc.response.headers)
 
 
 _NO_PARAMS = SamplingParams()

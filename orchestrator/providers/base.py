@@ -85,8 +85,8 @@ class ProviderError(Exception):
         super().__init__(self.message)
 
     @property
-    def reason(self) -> str:
-        return self.kind.value
+    def reason(self) -> Reason:
+        return Reason(self.kind.value)
 
 
 class Provider(Protocol):

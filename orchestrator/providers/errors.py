@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from orchestrator.providers.base import ProviderError, ProviderErrorKind
 from orchestrator.redaction import SECRETS
@@ -74,3 +75,33 @@ def status_error(
 
 def transport_error(provider: str, kind: ProviderErrorKind, what: str, exc: BaseException) -> ProviderError:
     return ProviderError(kind, SECRETS(f"{provider}: {what} ({type(exc).__name__})"))
+
+
+@contextlib.contextmanager
+def mapped_errors(
+    provider: str,
+    stage: str,
+    status_errors: type[Exception],
+    from_status: Callable[[Exception], ProviderError],
+    timeouts: tuple[type[BaseException], ...],
+    connection_errors: tuple[type[BaseException], ...],
+) -> Iterator[None]:
+    """Every failure of an SDK call or of the connection under it as one ProviderError (httpx's habit of
+    mapping its transport's exceptions in one place). `stage` is "request" or "stream": a connection that
+    fails mid-stream is a malformed (cut) answer, not an unavailable upstream.
+    """
+    try:
+        yield
+    except ProviderError:
+        raise
+    except status_errors as exc:
+        raise from_status(exc) from None
+    except (*timeouts, TimeoutError) as exc:
+        raise transport_error(provider, ProviderErrorKind.TIMEOUT, f"{stage} timed out", exc) from None
+    except connection_errors as exc:
+        kind = ProviderErrorKind.UNAVAILABLE if stage == "request" else ProviderErrorKind.MALFORMED_RESPONSE
+        raise transport_error(provider, kind, f"{stage}: connection failed", exc) from None
+    except Exception as exc:  # a cut connection or an undecodable chunk, whatever the transport raised
+        raise transport_error(
+            provider, ProviderErrorKind.MALFORMED_RESPONSE, f"{stage}: unexpected response", exc
+        ) from None

@@ -12,6 +12,7 @@ pydantic model of the answer, which the benchmark profile showed cost ~40% of ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from orchestrator.domain import ChatMessage, FinishReason, TextDelta, TokenCount
 from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
 from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
-from orchestrator.providers.errors import status_error, transport_error
+from orchestrator.providers.errors import mapped_errors, status_error
 from orchestrator.redaction import SECRETS
 
 FINISH_REASONS = {
@@ -122,7 +123,7 @@ class OpenAIChatProvider:
         return TokenUsage(tokens.count_chat(request.messages, enc), tokens.count_text(text, enc), estimated=True)
 
     async def _post(self, request: ProviderRequest, stream: bool) -> Any:
-        try:
+        with self._mapped_errors("request"):
             return await self._client.post(
                 "/chat/completions",
                 body=chat_request(request, self._dialect, stream),
@@ -131,8 +132,6 @@ class OpenAIChatProvider:
                 stream=stream,
                 stream_cls=AsyncStream[object],
             )
-        except openai.APIError as exc:
-            raise self._error(exc) from None
 
     async def generate(self, request: ProviderRequest) -> Completion:
         response = await self._post(request, stream=False)
@@ -151,23 +150,18 @@ class OpenAIChatProvider:
         reason: str | None = None
         model = request.model
         try:
-            async for chunk in chunks:
-                model = chunk.get("model") or model
-                if chunk.get("usage"):
-                    usage = usage_from(chunk["usage"])
-                for choice in chunk.get("choices") or ():
-                    if choice.get("finish_reason"):
-                        reason = choice["finish_reason"]
-                    content = (choice.get("delta") or {}).get("content")
-                    if content:
-                        parts.append(content)
-                        yield TextDelta(content)
-        except openai.APIStatusError as exc:
-            raise self._error(exc) from None
-        except openai.APITimeoutError as exc:
-            raise transport_error(self.name, ProviderErrorKind.TIMEOUT, "stream stalled", exc) from None
-        except Exception as exc:  # a cut connection or an undecodable chunk, whatever the transport raised
-            raise transport_error(self.name, ProviderErrorKind.MALFORMED_RESPONSE, "stream broke", exc) from None
+            with self._mapped_errors("stream"):
+                async for chunk in chunks:
+                    model = chunk.get("model") or model
+                    if chunk.get("usage"):
+                        usage = usage_from(chunk["usage"])
+                    for choice in chunk.get("choices") or ():
+                        if choice.get("finish_reason"):
+                            reason = choice["finish_reason"]
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            parts.append(content)
+                            yield TextDelta(content)
         finally:
             # Closing at once matters when our caller went away: it releases the upstream connection.
             await chunks.close()
@@ -177,15 +171,16 @@ class OpenAIChatProvider:
             )
         yield Completion("", finish_reason(reason), usage or self._estimate(request, "".join(parts)), model)
 
-    def _error(self, exc: openai.APIError) -> ProviderError:
-        if isinstance(exc, openai.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
-            code = error.get("code") or error.get("type")
-            message = str(error.get("message") or exc.message)
-            return status_error(self.name, exc.status_code, code, message, exc.response.headers)
-        if isinstance(exc, openai.APITimeoutError):
-            return transport_error(self.name, ProviderErrorKind.TIMEOUT, "request timed out", exc)
-        if isinstance(exc, openai.APIConnectionError):
-            return transport_error(self.name, ProviderErrorKind.UNAVAILABLE, "connection failed", exc)
-        return transport_error(self.name, ProviderErrorKind.MALFORMED_RESPONSE, "unexpected response", exc)
+    def _mapped_errors(self, stage: str) -> contextlib.AbstractContextManager[None]:
+        return mapped_errors(
+            self.name, stage, openai.APIStatusError, self._status_error, (openai.APITimeoutError,),
+            (openai.APIConnectionError,),
+        )  # fmt: skip
+
+    def _status_error(self, exc: Exception) -> ProviderError:
+        assert isinstance(exc, openai.APIStatusError)
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+        code = error.get("code") or error.get("type")
+        message = str(error.get("message") or exc.message)
+        return status_error(self.name, exc.status_code, code, message, exc.response.headers)
