@@ -1,98 +1,108 @@
-"""Builds the domain side of the service from settings: providers, templates, router, pipeline."""
+"""The composition root: runtime objects -> providers, shared state, templates, router, pipeline, telemetry.
+
+The transport (orchestrator.api) gets the finished services from here and nothing else.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from orchestrator.cache import CacheBackend, MemoryCache, RedisCache, ResponseCache
-from orchestrator.config import CacheSettings, Settings
+from orchestrator.config import Settings
 from orchestrator.domain import CachePolicy
-from orchestrator.errors import ConfigError
-from orchestrator.pipeline import Pipeline
+from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
+from orchestrator.pipeline.admission import Admission
+from orchestrator.pipeline.caching import ResponseCache
+from orchestrator.pipeline.prepare import Preparer
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
 from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
-from orchestrator.routing.shared import SharedHolds
+from orchestrator.runtime import Runtime, build_runtime, render_limits
+from orchestrator.state.cache import CacheBackend, MemoryCache, RedisCache
+from orchestrator.state.holds import SharedHolds
+from orchestrator.state.redis import SharedRedis
 from orchestrator.telemetry.metrics import Metrics
 from orchestrator.telemetry.request_log import Observers, RequestLogger
 from orchestrator.templates.loader import load_directory
 from orchestrator.templates.registry import TemplateRegistry
-from orchestrator.templates.renderer import RenderLimits, TemplateCompiler
+from orchestrator.templates.renderer import TemplateCompiler
 from orchestrator.templates.stores import open_store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
 class App:
-    settings: Settings
-    providers: dict[str, Provider]
+    runtime: Runtime
     pipeline: Pipeline
+    models: ModelDirectory
+    templates: TemplateOperations
     metrics: Metrics
+    # Closed in reverse order of creation.
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(p.aclose() for p in self.providers.values()), return_exceptions=True)
-        await self.pipeline.templates.store.aclose()
-        await self.pipeline.cache.aclose()
-        await self.pipeline.router.aclose()
+        for close in reversed(self._closers):
+            await asyncio.gather(close(), return_exceptions=True)
 
 
-async def build_app(settings: Settings) -> App:
-    providers = {name: create_provider(name, spec) for name, spec in settings.providers.items()}
+async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None) -> App:
+    runtime = settings if isinstance(settings, Runtime) else build_runtime(settings)
+    settings = runtime.settings
+    metrics = metrics or Metrics(runtime.tasks)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    providers: dict[str, Provider] = {name: create_provider(name, spec) for name, spec in settings.providers.items()}
+    closers += [p.aclose for p in providers.values()]
     await asyncio.gather(*(p.start() for p in providers.values()))
-    limits = RenderLimits(
-        max_template_chars=settings.templates.max_template_bytes,
-        max_output_chars=settings.templates.max_rendered_bytes,
-    )
+    shared = None
+    if settings.shared_state.redis_url is not None:
+        state = settings.shared_state
+        shared = SharedRedis(
+            _secret(state.redis_url), state.timeout_seconds, state.max_connections, metrics.shared_state_failed
+        )
+        closers.append(shared.aclose)
     registry = TemplateRegistry(
-        await open_store(settings.templates.store), TemplateCompiler(limits), settings.templates.cache_seconds
+        await open_store(settings.templates.store),
+        TemplateCompiler(render_limits(settings)),
+        settings.templates.cache_seconds,
     )
-    directory = settings.templates.directory
-    if directory:
-        path = Path(directory)
-        if path.is_dir():
-            await load_directory(registry, path)
-        elif directory != "templates":  # only the default may be absent
-            raise ConfigError(f"templates.directory: {directory} is not a directory")
-        else:
-            log.warning("no templates directory at %s; starting without seed templates", path.resolve())
-    routing = settings.routing
-    shared = (
-        SharedHolds(_secret(routing.shared_holds_url), routing.shared_holds_poll_seconds)
-        if routing.shared_holds_url
-        else None
-    )
-    router = Router(
-        ModelCatalog(settings),
-        providers,
-        {name: spec.timeout_seconds for name, spec in settings.providers.items()},
-        settings.tasks,
-        routing,
-        shared=shared,
-    )
+    closers.append(registry.store.aclose)
+    if runtime.templates_directory is not None:
+        await load_directory(registry, runtime.templates_directory)
+    holds = SharedHolds(shared, settings.routing.shared_holds_poll_seconds) if shared is not None else None
+    router = Router(ModelCatalog(runtime.models, runtime.default_model), providers, runtime.routing, holds)
     await router.start()
-    metrics = Metrics(settings.tasks)
-    metrics.watch_circuits(lambda: [(m.name, router.circuit_state(m)) for m in router.catalog.models])
-    pipeline = Pipeline(registry, router, Observers(metrics, RequestLogger()), response_cache(settings.cache))
-    return App(settings, providers, pipeline, metrics)
+    closers.append(router.aclose)
+    models = ModelDirectory(router)
+    metrics.watch_circuits(models.states)
+    cache = _response_cache(settings, shared)
+    closers.append(cache.aclose)
+    pipeline = Pipeline(
+        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks),
+        router,
+        Admission(runtime.max_concurrent_requests),
+        cache,
+        Observers(metrics, RequestLogger()),
+    )
+    return App(runtime, pipeline, models, TemplateOperations(registry, models), metrics, closers)
 
 
-def response_cache(settings: CacheSettings) -> ResponseCache:
+def _response_cache(settings: Settings, shared: SharedRedis | None) -> ResponseCache:
+    cache = settings.cache
     backends: dict[str, Callable[[], CacheBackend | None]] = {
         "none": lambda: None,
-        "memory": lambda: MemoryCache(settings.max_entries),
-        "redis": lambda: RedisCache(_secret(settings.url)),
+        "memory": lambda: MemoryCache(cache.max_entries),
+        "redis": lambda: RedisCache(shared) if shared is not None else None,
     }
-    return ResponseCache(backends[settings.type](), settings.ttl_seconds, CachePolicy(settings.default_policy))
+    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy))
 
 
 def _secret(value: SecretStr | None) -> str:

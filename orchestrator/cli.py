@@ -10,18 +10,19 @@ import signal
 import sys
 
 from orchestrator import logs
-from orchestrator.config import Settings, load_settings
+from orchestrator.config import load_settings
 from orchestrator.errors import ConfigError
+from orchestrator.runtime import Runtime, build_runtime, check_templates
 
 log = logging.getLogger("orchestrator")
 
 
-async def serve(settings: Settings, port: int | None, metrics_port: int | None) -> None:
-    from orchestrator.server import OrchestratorServer
+async def serve(runtime: Runtime, port: int | None, metrics_port: int | None) -> None:
+    from orchestrator.api.server import OrchestratorServer
     from orchestrator.telemetry.tracing import TRACING
 
-    TRACING.configure_from_env(settings.telemetry.record_content)
-    server = await OrchestratorServer.create(settings, port, metrics_port)
+    TRACING.configure_from_env(runtime.settings.telemetry.record_content)
+    server = await OrchestratorServer.create(runtime, port, metrics_port)
     await server.start()
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
@@ -62,19 +63,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        settings = load_settings(args.config)
+        runtime = build_runtime(load_settings(args.config))
         metrics_port = getattr(args, "metrics_port", None)
         if metrics_port is None and os.environ.get("ORCHESTRATOR_METRICS_PORT"):
             metrics_port = _port_from_env("ORCHESTRATOR_METRICS_PORT")
-    except ConfigError as exc:
-        print(f"orchestrator: {exc}", file=sys.stderr)
-        return 2
-    if args.command == "check-config":
-        print(f"configuration OK: {len(settings.providers)} providers, {len(settings.models)} models")
-        return 0
-    logs.configure(os.environ.get("LOG_LEVEL", settings.server.log_level).upper())
-    try:
-        asyncio.run(serve(settings, args.port, metrics_port))
+        if args.command == "check-config":
+            templates = asyncio.run(check_templates(runtime))
+            settings = runtime.settings
+            print(
+                f"configuration OK: {len(settings.providers)} providers, {len(settings.models)} models, "
+                f"{templates} seed templates"
+            )
+            return 0
+        logs.configure(os.environ.get("LOG_LEVEL", runtime.settings.server.log_level).upper())
+        asyncio.run(serve(runtime, args.port, metrics_port))
     except ConfigError as exc:
         print(f"orchestrator: {exc}", file=sys.stderr)
         return 2

@@ -1,11 +1,15 @@
 """Typed settings: YAML (`--config` / ORCHESTRATOR_CONFIG) plus the SDKs' env vars, validated at start.
 
-Every error names the offending path, e.g. `models[1].provider: unknown provider 'opnai'`.
+Every error names the offending path, e.g. `models[1].provider: unknown provider 'opnai'`. String values may
+name environment variables as `${env:NAME}` (secrets mounted from Kubernetes Secrets, for example); an unset
+variable is an error naming the path. `orchestrator.runtime` turns the validated settings into the runtime
+objects the service runs on; `check-config` and `serve` share that one step.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +25,8 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity would slip past every range check (a NaN limit compares false with everything).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ServerSettings(_Strict):
@@ -58,6 +63,10 @@ class ProviderSettings(_Strict):
         if self.type != "local" and self.model_path is not None:
             raise ValueError("model_path applies only to type local")
         return self
+
+
+# The vendors' own variables for their keys (the SDKs read the same ones).
+_KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
 
 class ModelSettings(_Strict):
@@ -121,6 +130,15 @@ class BreakerConfig(_Strict):
     cooldown_seconds: float = Field(5.0, gt=0)
     max_cooldown_seconds: float = Field(300.0, gt=0)
 
+    @model_validator(mode="after")
+    def _cooldowns_ordered(self) -> BreakerConfig:
+        if self.cooldown_seconds > self.max_cooldown_seconds:
+            raise ValueError(
+                f"cooldown_seconds ({self.cooldown_seconds}) must not exceed max_cooldown_seconds "
+                f"({self.max_cooldown_seconds})"
+            )
+        return self
+
 
 class RetryBudgetConfig(_Strict):
     # gRFC A6 retry throttling, per model: retries stop while tokens <= max_tokens / 2.
@@ -143,9 +161,18 @@ class RoutingSettings(_Strict):
     schema_reasks: int = Field(2, ge=0, le=5)
     breaker: BreakerConfig = BreakerConfig()
     retry_budget: RetryBudgetConfig = RetryBudgetConfig()
-    # redis://host:6379/0 to share holds (open circuits, Retry-After) between replicas; null: per replica.
-    shared_holds_url: SecretStr | None = None
+    # With shared_state.redis_url set, holds (open circuits, Retry-After) are shared between replicas;
+    # each replica reads the others' holds this often.
     shared_holds_poll_seconds: float = Field(0.5, gt=0)
+
+    @model_validator(mode="after")
+    def _backoff_ordered(self) -> RoutingSettings:
+        if self.backoff_initial_seconds > self.backoff_max_seconds:
+            raise ValueError(
+                f"backoff_initial_seconds ({self.backoff_initial_seconds}) must not exceed backoff_max_seconds "
+                f"({self.backoff_max_seconds})"
+            )
+        return self
 
 
 class TemplateSettings(_Strict):
@@ -160,19 +187,22 @@ class TemplateSettings(_Strict):
 
 
 class CacheSettings(_Strict):
-    # none: no response cache; memory: this replica; redis: shared by every replica.
+    # none: no response cache; memory: this replica; redis: shared by every replica (shared_state.redis_url).
     type: Literal["none", "memory", "redis"] = "memory"
-    url: SecretStr | None = None  # redis only, e.g. redis://127.0.0.1:6379/0
     ttl_seconds: float = Field(3600.0, gt=0)
     max_entries: int = Field(10_000, gt=0)  # memory only
     # For requests that leave cache.policy unspecified. Sampling makes answers vary, so bypass.
     default_policy: Literal["use", "bypass", "refresh"] = "bypass"
 
-    @model_validator(mode="after")
-    def _fields_fit_type(self) -> CacheSettings:
-        if self.type == "redis" and self.url is None:
-            raise ValueError("url is required for type redis")
-        return self
+
+class SharedStateSettings(_Strict):
+    # The one Redis every replica shares (response cache, model holds; quotas and conversations next),
+    # e.g. redis://redis:6379/0. Null: each replica keeps its own state.
+    redis_url: SecretStr | None = None
+    # Each Redis command waits at most this long; beyond it the request goes on without shared state
+    # where that is safe.
+    timeout_seconds: float = Field(0.5, gt=0, le=10)
+    max_connections: int = Field(64, ge=1, le=10_000)
 
 
 class TelemetrySettings(_Strict):
@@ -190,10 +220,17 @@ class Settings(_Strict):
     templates: TemplateSettings = TemplateSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     cache: CacheSettings = CacheSettings()
+    shared_state: SharedStateSettings = SharedStateSettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:
         problems: list[str] = []
+        if self.cache.type == "redis" and self.shared_state.redis_url is None:
+            problems.append("cache.type: redis needs shared_state.redis_url")
+        for name, provider in self.providers.items():
+            key = provider.api_key.get_secret_value() if provider.api_key else ""
+            if provider.type in _KEY_VARIABLES and not key:
+                problems.append(f"providers.{name}.api_key: required (or set {_KEY_VARIABLES[provider.type]})")
         if not self.providers:
             problems.append("providers: at least one provider is required")
         seen: dict[str, str] = {}
@@ -215,7 +252,7 @@ class Settings(_Strict):
                     if name not in seen:
                         problems.append(f"tasks.{task}.{key}[{j}]: unknown model {name!r}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     def model(self, name: str) -> ModelSettings | None:
@@ -263,6 +300,41 @@ def _with_environment(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, 
     return {**raw, "providers": providers, "models": models}
 
 
+_ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+# Keys that moved: a config written for an older release gets told where they went.
+_MOVED = {
+    ("cache", "url"): "cache.url: moved to shared_state.redis_url",
+    ("routing", "shared_holds_url"): "routing.shared_holds_url: moved to shared_state.redis_url",
+}
+
+
+def _expand(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
+    """`${env:NAME}` inside any string value, replaced by the variable's value."""
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(f"  {path}: environment variable {name} is not set")
+                return ""
+            return env[name]
+
+        return _ENV_REFERENCE.sub(lookup, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, env, f"{path}.{k}" if path else str(k), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+    return value
+
+
+def _moved_keys(raw: dict[str, Any]) -> list[str]:
+    return [
+        f"  {message}"
+        for (section, key), message in _MOVED.items()
+        if isinstance(raw.get(section), dict) and key in raw[section]
+    ]
+
+
 def _format(error: ValidationError, source: str) -> str:
     lines = []
     for item in error.errors():
@@ -270,7 +342,10 @@ def _format(error: ValidationError, source: str) -> str:
         for part in item["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"  {path or '(top level)'}: {message}")
+        if path:
+            lines.append(f"  {path}: {message}")
+        else:  # cross-section checks name their own paths, one per line
+            lines.extend(f"  {line}" for line in message.splitlines())
     return f"invalid configuration in {source}:\n" + "\n".join(lines)
 
 
@@ -297,7 +372,12 @@ def settings_from_mapping(
     raw: dict[str, Any], env: Mapping[str, str] | None = None, source: str = "configuration"
 ) -> Settings:
     """Validate an already-parsed configuration (plus env vars); raises ConfigError naming bad paths."""
+    env = os.environ if env is None else env
+    problems = _moved_keys(raw)
+    expanded = _expand(raw, env, "", problems)
+    if problems:
+        raise ConfigError(f"invalid configuration in {source}:\n" + "\n".join(problems))
     try:
-        return Settings.model_validate(_with_environment(raw, os.environ if env is None else env))
+        return Settings.model_validate(_with_environment(expanded, env))
     except ValidationError as exc:
         raise ConfigError(_format(exc, source)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -135,11 +136,24 @@ class GenerationRequest:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
+    """One upstream call made for a request, with what it cost (rejected answers are paid for too)."""
+
     model: str
     provider: str
     outcome: AttemptOutcome
     error_reason: str = ""
     latency_ms: float = 0.0
+    usage: TokenUsage = TokenUsage()
+    cost_usd: float = 0.0
+
+
+def total_usage(attempts: Iterable[Attempt]) -> tuple[TokenUsage, float]:
+    """Tokens and dollars of every attempt together."""
+    usage, cost = TokenUsage(), 0.0
+    for attempt in attempts:
+        usage += attempt.usage
+        cost += attempt.cost_usd
+    return usage, cost
 
 
 @dataclass(slots=True)

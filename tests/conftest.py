@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 from orchestrator_client import OrchestratorClient
 
-from orchestrator.server import OrchestratorServer
+from orchestrator.api.server import OrchestratorServer
 from tests.helpers import local_settings
 
 

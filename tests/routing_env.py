@@ -10,8 +10,8 @@ from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import common_pb2
 from orchestrator_client.v1 import generation_pb2 as gen
 
+from orchestrator.api.server import OrchestratorServer
 from orchestrator.config import settings_from_mapping
-from orchestrator.server import OrchestratorServer
 from tests.fakes import FakeUpstream
 from tests.helpers import TEMPLATES
 
@@ -30,6 +30,7 @@ async def routed_server(
     provider: dict[str, Any] | None = None,
     metrics_port: int = 0,
     cache: dict[str, Any] | None = None,
+    shared_state: dict[str, Any] | None = None,
     **routing: Any,
 ) -> AsyncIterator[OrchestratorClient]:
     settings = settings_from_mapping(
@@ -41,6 +42,7 @@ async def routed_server(
             "routing": {**FAST_RETRIES, **routing},
             "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
             "cache": cache or {"type": "memory"},
+            "shared_state": shared_state or {},
         },
         env={},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -77,9 +78,9 @@ async def test_a_cached_answer_streams_as_start_one_delta_and_final(fake: FakeUp
 
 async def test_replicas_share_answers_through_redis(fake: FakeUpstream, redis: str) -> None:
     request = cached(gen.CACHE_POLICY_USE)
-    shared = {"type": "redis", "url": redis}
+    shared = {"cache": {"type": "redis"}, "shared_state": {"redis_url": redis}}
 
-    async with routed_server(fake, cache=shared) as first, routed_server(fake, cache=shared) as second:
+    async with routed_server(fake, **shared) as first, routed_server(fake, **shared) as second:
         answer = await first.generate(request)
         hit = await second.generate(request)
 
@@ -87,21 +88,27 @@ async def test_replicas_share_answers_through_redis(fake: FakeUpstream, redis: s
     assert len(fake.requests) == 1
 
 
-async def test_an_unreachable_redis_never_fails_a_request(fake: FakeUpstream) -> None:
-    broken = {"type": "redis", "url": "redis://:hunter2-secret@127.0.0.1:1/0"}
+async def test_an_unreachable_redis_never_fails_a_request_and_is_metered(fake: FakeUpstream) -> None:
+    broken = {"cache": {"type": "redis"}, "shared_state": {"redis_url": "redis://:hunter2-secret@127.0.0.1:1/0"}}
 
-    async with routed_server(fake, cache=broken) as client:
+    async with routed_server(fake, metrics_port=-1, **broken) as client:
         answers = [await client.generate(cached(gen.CACHE_POLICY_USE, "same")) for _ in range(2)]
+        metrics = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"http://127.0.0.1:{client.server.metrics_port}/metrics").read().decode()  # type: ignore[attr-defined]
+        )
 
     assert [a.cache_hit for a in answers] == [False, False]
     assert len(fake.requests) == 2
+    assert 'orchestrator_shared_state_errors_total{operation="cache_get"} 2.0' in metrics
+    assert 'orchestrator_shared_state_errors_total{operation="cache_set"} 2.0' in metrics
+    assert "hunter2" not in metrics
 
 
 async def test_a_retry_after_seen_by_one_replica_holds_the_model_on_every_replica(
     fake: FakeUpstream, redis: str
 ) -> None:
     fake.enqueue(gen_behaviour_429(), model="primary")
-    shared = {"shared_holds_url": redis, "shared_holds_poll_seconds": 0.1}
+    shared = {"shared_state": {"redis_url": redis}, "shared_holds_poll_seconds": 0.1}
 
     async with routed_server(fake, **shared) as first, routed_server(fake, **shared) as second:
         held = await first.generate(ask(f"q {uuid.uuid4()}"))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orchestrator.config import load_settings, settings_from_mapping
 from orchestrator.errors import ConfigError
@@ -93,18 +96,105 @@ async def test_the_server_refuses_to_start_on_a_bad_config_and_says_why(tmp_path
     assert "server.prot: Extra inputs are not permitted" in stderr.decode()
 
 
-async def test_a_provider_without_its_key_stops_start_up_naming_the_path() -> None:
-    from orchestrator.app import build_app
+BAD_CONFIGS = {
+    "openai without a key": (
+        {"providers": {"openai": {"type": "openai"}}},
+        "providers.openai.api_key: required (or set OPENAI_API_KEY)",
+    ),
+    "backoff starts above its maximum": (
+        {"routing": {"backoff_initial_seconds": 2, "backoff_max_seconds": 1}},
+        "routing: backoff_initial_seconds (2.0) must not exceed backoff_max_seconds (1.0)",
+    ),
+    "cooldown above its maximum": (
+        {"routing": {"breaker": {"cooldown_seconds": 10, "max_cooldown_seconds": 5}}},
+        "routing.breaker: cooldown_seconds (10.0) must not exceed max_cooldown_seconds (5.0)",
+    ),
+    "a cache url with a memory cache": (
+        {"cache": {"type": "memory", "url": "redis://127.0.0.1:6379/0"}},
+        "cache.url: moved to shared_state.redis_url",
+    ),
+    "a redis cache without shared state": (
+        {"cache": {"type": "redis"}},
+        "cache.type: redis needs shared_state.redis_url",
+    ),
+    "a missing templates directory": (
+        {"templates": {"directory": "/nonexistent/templates"}},
+        "templates.directory: /nonexistent/templates is not a directory",
+    ),
+    "an unset environment variable": (
+        {"shared_state": {"redis_url": "${env:ORCHESTRATOR_TEST_UNSET_URL}"}},
+        "shared_state.redis_url: environment variable ORCHESTRATOR_TEST_UNSET_URL is not set",
+    ),
+    "a NaN limit": ({"routing": {"backoff_max_seconds": float("nan")}}, "routing.backoff_max_seconds: Input should be"),
+}
 
-    settings = settings_from_mapping({"providers": {"openai": {"type": "openai"}}}, env={})
 
-    with pytest.raises(ConfigError, match=r"providers\.openai\.api_key: required"):
-        await build_app(settings)
+async def _run(*args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "orchestrator", *args,
+        env={k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, stderr.decode()
+
+
+async def test_check_config_rejects_exactly_what_serve_rejects_naming_the_path(tmp_path: Path) -> None:
+    files = {}
+    for name, (raw, _) in BAD_CONFIGS.items():
+        files[name] = tmp_path / f"{name.replace(' ', '-')}.yaml"
+        files[name].write_text(yaml.safe_dump(raw))
+
+    checked = await asyncio.gather(*(_run("check-config", "--config", str(f)) for f in files.values()))
+    served = await asyncio.gather(
+        *(_run("serve", "--config", str(f), "--port", "0", "--metrics-port", "0") for f in files.values())
+    )
+
+    for (name, (_, expected)), (check_code, check_err), (serve_code, serve_err) in zip(
+        BAD_CONFIGS.items(), checked, served, strict=True
+    ):
+        assert (name, check_code, serve_code) == (name, 2, 2), (check_err, serve_err)
+        assert expected in check_err, (name, check_err)
+        assert check_err == serve_err, name
+
+
+async def test_check_config_loads_the_seed_templates_as_serve_would(tmp_path: Path) -> None:
+    broken = tmp_path / "templates"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text("template_id: bad\nuser_message_template: '{% if %}'\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"templates": {"directory": str(broken), "store": {"type": "memory"}}}))
+
+    code, stderr = await _run("check-config", "--config", str(config))
+
+    assert code == 2
+    assert f"template file {broken / 'bad.yaml'}" in stderr and "TEMPLATE_SYNTAX_ERROR" not in stderr
+    assert "syntax error" in stderr
+
+
+def test_environment_references_are_expanded_in_string_values() -> None:
+    raw = {"shared_state": {"redis_url": "redis://:${env:PASS}@${env:HOST}:6379/0"}}
+
+    settings = settings_from_mapping(raw, env={"PASS": "s3cret", "HOST": "redis.internal"})
+
+    assert settings.shared_state.redis_url.get_secret_value() == "redis://:s3cret@redis.internal:6379/0"
+
+
+async def test_a_metrics_port_already_taken_stops_start_up_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, stderr = await _run("serve", "--port", "0", "--metrics-port", str(port))
+
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr
+    assert f":{port}" in lines[0] and "server.metrics_port / ORCHESTRATOR_METRICS_PORT" in lines[0]
 
 
 async def test_a_malformed_metrics_port_variable_is_reported_not_a_traceback() -> None:
-    import os
-
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orchestrator", "serve", "--port", "0",
         env={**os.environ, "ORCHESTRATOR_METRICS_PORT": "ninety"},

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.context import (
+from orchestrator.context.pruning import (
     PruneResult,
     PruningStrategy,
     StrategyKind,

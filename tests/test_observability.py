@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -14,12 +16,14 @@ import pytest_asyncio
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from orchestrator_client import OrchestratorClient
+from orchestrator_client.v1 import generation_pb2 as gen
 from prometheus_client.parser import text_string_to_metric_families
 
 from orchestrator.logs import JsonFormatter
 from orchestrator.telemetry.tracing import TRACING
 from tests.fakes import Behaviour, FakeUpstream
-from tests.helpers import ErrorDetails
+from tests.helpers import ErrorDetails, ServerProcess
 from tests.routing_env import ask, routed_server
 
 pytestmark = pytest.mark.timeout(60)
@@ -180,3 +184,69 @@ async def test_canary_secrets_never_leave_the_process(
         seen += [repr(dict(event.attributes or {})) for event in span.events]
     assert all(CANARY not in text for text in seen)
     assert all(CANARY[-12:] not in text for text in seen)
+
+
+async def test_a_request_that_fails_still_books_every_paid_attempt(fake: FakeUpstream, log_lines: io.StringIO) -> None:
+    schema = {"type": "object", "required": ["never"], "properties": {"never": {"const": "impossible"}}}
+    fake.set_default(Behaviour(text='{"other": 1}', prompt_tokens=30, completion_tokens=7))
+    request = ask()
+    request.json_schema.update(schema)
+
+    async with routed_server(fake, metrics_port=-1, schema_reasks=1) as client:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await client.generate(request)
+        samples = await asyncio.to_thread(scrape, client.server.metrics_port)  # type: ignore[attr-defined]
+
+    assert ErrorDetails(caught.value).reason == "INVALID_MODEL_OUTPUT"
+    assert len(fake.requests) == 4  # primary and fallback, each asked twice
+    for model in ("primary", "fallback"):
+        assert value(samples, "llm_token_usage_total", task_type="none", model=model, token_type="input") == 60
+        assert value(samples, "llm_token_usage_total", task_type="none", model=model, token_type="output") == 14
+    assert value(samples, "llm_request_cost_dollars_total", task_type="none", model="fallback") > 0
+    line = next(line for line in log_lines.getvalue().splitlines() if '"message": "generation"' in line)
+    logged = json.loads(line)
+    assert (logged["attempts"], logged["input_tokens"], logged["output_tokens"]) == (4, 120, 28)
+    assert logged["cost_usd"] == pytest.approx((60 * 1.0 + 60 * 2.0) / 1_000_000)  # primary $1/M, fallback $2/M
+
+
+async def test_the_callers_metadata_is_logged_bounded_and_redacted(fake: FakeUpstream, log_lines: io.StringIO) -> None:
+    request = ask()
+    request.metadata.update({f"key{i:02d}": "v" for i in range(20)})
+    request.metadata["key00"] = "x" * 1000
+    request.metadata["key01"] = "Bearer abcdefghijklmnopqrstuvwxyz"
+
+    async with routed_server(fake) as client:
+        await client.generate(request)
+
+    line = next(line for line in log_lines.getvalue().splitlines() if '"message": "generation"' in line)
+    logged = json.loads(line)["metadata"]
+    assert sorted(logged) == [f"key{i:02d}" for i in range(16)]  # at most 16 keys
+    assert logged["key00"] == "x" * 256
+    assert "abcdefghijklmnopqrstuvwxyz" not in line and "[REDACTED]" in logged["key01"]
+
+
+def _fake_config(fake: FakeUpstream) -> dict:
+    return {
+        "providers": {"upstream": {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
+        "models": [{"name": "primary", "provider": "upstream", "context_window": 8000, "max_output_tokens": 64}],
+    }
+
+
+async def test_otel_traces_exporter_console_prints_the_spans(fake: FakeUpstream, tmp_path: Path) -> None:
+    server = ServerProcess(_fake_config(fake), tmp_path, env={"OTEL_TRACES_EXPORTER": "console"})
+    try:
+        async with OrchestratorClient(server.target) as client:
+            await client.generate(gen.GenerateRequest(messages=ask().messages), timeout=30)
+    finally:
+        assert server.stop() == 0
+    printed = server.process.stdout.read() if server.process.stdout else ""
+
+    assert '"name": "orchestrator.v1.GenerationService/Generate"' in printed
+    assert '"name": "chat primary"' in printed
+
+
+async def test_an_unknown_traces_exporter_stops_start_up(fake: FakeUpstream, tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError) as caught:
+        ServerProcess(_fake_config(fake), tmp_path, env={"OTEL_TRACES_EXPORTER": "zipkin"})
+
+    assert "OTEL_TRACES_EXPORTER: unsupported exporter 'zipkin' (use otlp, console or none)" in str(caught.value)

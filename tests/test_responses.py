@@ -6,7 +6,7 @@ import pytest
 
 from orchestrator.domain import OutputFormat
 from orchestrator.errors import InvalidModelOutputError
-from orchestrator.responses import extract_code, extract_json, shape
+from orchestrator.pipeline.shaping import extract_code, extract_json, shape
 
 ANSWER = """Here you go.
 

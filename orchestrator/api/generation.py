@@ -10,7 +10,8 @@ from orchestrator_client.v1 import generation_pb2, generation_pb2_grpc
 from orchestrator.api import convert
 from orchestrator.api.status import streaming, unary
 from orchestrator.domain import ChatMessage, CircuitState, StreamStarted, TextDelta
-from orchestrator.pipeline import Pipeline
+from orchestrator.pipeline import ModelDirectory, Pipeline
+from orchestrator.pipeline.models import ModelStatus
 
 _CIRCUIT = {
     CircuitState.CLOSED: generation_pb2.CIRCUIT_STATE_CLOSED,
@@ -20,8 +21,9 @@ _CIRCUIT = {
 
 
 class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, models: ModelDirectory) -> None:
         self._pipeline = pipeline
+        self._models = models
 
     @unary
     async def Generate(
@@ -60,34 +62,28 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         problems.raise_if_any()
         if request.text:
             messages.append(ChatMessage("user", request.text))
-        model, count = await self._pipeline.count_tokens(request.model, tuple(messages))
+        model, count = await self._models.count_tokens(request.model, tuple(messages))
         return generation_pb2.CountTokensResponse(token_count=count.count, model=model.name, estimated=count.estimated)
 
     @unary
     async def ListModels(
         self, request: generation_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> generation_pb2.ListModelsResponse:
-        router = self._pipeline.router
-        models = []
-        for model in router.catalog.ordered():
-            s = model.settings
-            models.append(
-                generation_pb2.ModelInfo(
-                    name=s.name,
-                    provider=s.provider,
-                    context_window=s.context_window,
-                    max_output_tokens=s.max_output_tokens,
-                    input_cost_per_million_tokens=s.input_cost_per_million_tokens,
-                    output_cost_per_million_tokens=s.output_cost_per_million_tokens,
-                    cached_input_cost_per_million_tokens=(
-                        s.cached_input_cost_per_million_tokens
-                        if s.cached_input_cost_per_million_tokens is not None
-                        else s.input_cost_per_million_tokens
-                    ),
-                    capabilities=s.capabilities,
-                    aliases=s.aliases,
-                    circuit_state=_CIRCUIT[router.circuit_state(model)],
-                    upstream_model=s.upstream_model or "",
-                )
-            )
-        return generation_pb2.ListModelsResponse(models=models)
+        return generation_pb2.ListModelsResponse(models=[_model_info(status) for status in self._models.list()])
+
+
+def _model_info(status: ModelStatus) -> generation_pb2.ModelInfo:
+    s = status.spec
+    return generation_pb2.ModelInfo(
+        name=s.name,
+        provider=s.provider,
+        context_window=s.context_window,
+        max_output_tokens=s.max_output_tokens,
+        input_cost_per_million_tokens=s.input_cost_per_million_tokens,
+        output_cost_per_million_tokens=s.output_cost_per_million_tokens,
+        cached_input_cost_per_million_tokens=s.cached_input_price,
+        capabilities=s.capabilities,
+        aliases=s.aliases,
+        circuit_state=_CIRCUIT[status.circuit_state],
+        upstream_model=s.upstream_model,
+    )

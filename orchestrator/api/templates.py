@@ -7,7 +7,7 @@ from orchestrator_client.v1 import common_pb2, templates_pb2, templates_pb2_grpc
 
 from orchestrator.api import convert
 from orchestrator.api.status import unary
-from orchestrator.pipeline import Pipeline
+from orchestrator.pipeline import TemplateOperations
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 
 DEFAULT_PAGE_SIZE = 50
@@ -62,22 +62,21 @@ def template_to_proto(template: PromptTemplate) -> templates_pb2.PromptTemplate:
 
 
 class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
-        self._registry = pipeline.templates
+    def __init__(self, templates: TemplateOperations) -> None:
+        self._templates = templates
 
     @unary
     async def CreateTemplate(
         self, request: templates_pb2.CreateTemplateRequest, context: grpc.aio.ServicerContext
     ) -> templates_pb2.CreateTemplateResponse:
-        stored = await self._registry.create(template_from_proto(request.template))
+        stored = await self._templates.create(template_from_proto(request.template))
         return templates_pb2.CreateTemplateResponse(template=template_to_proto(stored))
 
     @unary
     async def GetTemplate(
         self, request: templates_pb2.GetTemplateRequest, context: grpc.aio.ServicerContext
     ) -> templates_pb2.GetTemplateResponse:
-        template = await self._registry.get(request.template_id, request.version)
+        template = await self._templates.get(request.template_id, request.version)
         return templates_pb2.GetTemplateResponse(template=template_to_proto(template))
 
     @unary
@@ -89,7 +88,7 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             problems.add("page_size", "must not be negative")
             problems.raise_if_any()
         page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        page = await self._registry.list(page_size, request.page_token, request.use_case)
+        page = await self._templates.list(page_size, request.page_token, request.use_case)
         return templates_pb2.ListTemplatesResponse(
             templates=[template_to_proto(t) for t in page.templates], next_page_token=page.next_page_token
         )
@@ -101,23 +100,22 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         problems = convert.Problems()
         variables = convert.struct_to_dict(request.variables, "variables", problems)
         problems.raise_if_any()
-        rendered = await self._registry.render(request.template_id, request.version, variables)
-        model, count = await self._pipeline.count_tokens(request.model, rendered.messages)
+        preview = await self._templates.render(request.template_id, request.version, variables, request.model)
         return templates_pb2.RenderTemplateResponse(
             messages=[
-                common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in rendered.messages
+                common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in preview.messages
             ],
-            token_count=count.count,
-            model=model.name,
-            version=rendered.template.version,
-            token_count_estimated=count.estimated,
+            token_count=preview.count.count,
+            model=preview.model,
+            version=preview.version,
+            token_count_estimated=preview.count.estimated,
         )
 
     @unary
     async def DeleteTemplate(
         self, request: templates_pb2.DeleteTemplateRequest, context: grpc.aio.ServicerContext
     ) -> templates_pb2.DeleteTemplateResponse:
-        removed = await self._registry.delete(request.template_id, request.version, request.etag)
+        removed = await self._templates.delete(request.template_id, request.version, request.etag)
         return templates_pb2.DeleteTemplateResponse(deleted_versions=removed)
 
 

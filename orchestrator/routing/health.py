@@ -7,14 +7,15 @@
   `token_ratio`; retries are allowed only while tokens > max_tokens / 2, so a failing upstream
   cannot cause a retry storm.
 - Latency: an exponentially weighted moving average of successful attempts.
-- Holds (breaker cooldowns, Retry-After) can be shared with other replicas (routing/shared.py).
+- Holds (breaker cooldowns, Retry-After) can be shared with other replicas (a HoldBoard: state/holds.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from orchestrator.domain import CircuitState
 
@@ -30,6 +31,20 @@ class BreakerSettings:
 class BudgetSettings:
     max_tokens: float = 10.0
     token_ratio: float = 0.1
+
+
+class HoldBoard(Protocol):
+    """Shares holds between replicas (orchestrator.state.holds implements it over Redis)."""
+
+    def publisher(self, model: str) -> Callable[[float], None]:
+        """The on_hold hook for one model's health: tells the other replicas."""
+        ...
+
+    def start(self, health: Mapping[str, ModelHealth]) -> None:
+        """Begin applying the other replicas' holds to these models."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class ModelHealth:

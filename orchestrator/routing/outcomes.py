@@ -9,16 +9,17 @@ from orchestrator.errors import (
     DeadlineExceededError,
     FailedPreconditionError,
     InvalidArgumentError,
+    InvalidModelOutputError,
     OrchestratorError,
     Reason,
     ResourceExhaustedError,
     UnavailableError,
 )
 from orchestrator.providers.base import ProviderError, ProviderErrorKind
-from orchestrator.routing.catalog import CatalogModel
+from orchestrator.routing.catalog import ModelSpec
 
 
-def caller_error(exc: ProviderError, model: CatalogModel) -> OrchestratorError:
+def caller_error(exc: ProviderError, model: ModelSpec) -> OrchestratorError:
     """An upstream rejection of the request itself: no other model would accept it either."""
     return InvalidArgumentError(
         f"model {model.name} rejected the request: {exc.message}",
@@ -56,4 +57,15 @@ def all_failed(
         f"every model route failed; tried: {tried}{skipped_text}",
         reason=Reason.ALL_ROUTES_FAILED,
         retry_after=last.retry_after if last else None,
+    )
+
+
+def rejected(last: InvalidModelOutputError, attempts: list[Attempt]) -> InvalidModelOutputError:
+    """Every model that answered was rejected (after its re-asks): the last rejection, with the count."""
+    return InvalidModelOutputError(
+        f"{last.message} (after {len(attempts)} attempts)",
+        reason=last.reason,
+        field_violations=last.field_violations,
+        metadata={"model": attempts[-1].model} if attempts else {},
+        attempts=tuple(attempts),
     )

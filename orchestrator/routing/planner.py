@@ -10,33 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from orchestrator.config import TaskSettings
 from orchestrator.domain import ModelSelection
-from orchestrator.domain import TokenUsage as Usage
 from orchestrator.errors import FailedPreconditionError, Reason
-from orchestrator.routing.catalog import CatalogModel, ModelCatalog
-
-
-def estimated_cost(model: CatalogModel, prompt_tokens: int, max_output_tokens: int | None) -> float:
-    output = min(max_output_tokens or model.settings.max_output_tokens, model.settings.max_output_tokens)
-    return model.cost(Usage(prompt_tokens, output))
+from orchestrator.routing.catalog import ModelCatalog, ModelSpec
+from orchestrator.routing.policy import TaskRoute
 
 
 def plan_models(
     catalog: ModelCatalog,
     selection: ModelSelection,
-    task: TaskSettings,
+    task: TaskRoute,
     prompt_tokens: int,
     max_output_tokens: int | None,
-    latency_ms: Callable[[CatalogModel], float | None],
-) -> list[CatalogModel]:
+    latency_ms: Callable[[ModelSpec], float | None],
+    allowed: Callable[[ModelSpec], bool] | None = None,
+) -> list[ModelSpec]:
     capabilities = selection.required_capabilities or task.required_capabilities
 
-    def unmet(model: CatalogModel) -> str | None:
+    def unmet(model: ModelSpec) -> str | None:
+        if allowed is not None and not allowed(model):
+            return "the caller's allowed models"
         if not model.has(capabilities):
             return f"capabilities {', '.join(capabilities)}"
         if selection.max_cost_usd is not None and (
-            estimated_cost(model, prompt_tokens, max_output_tokens) > selection.max_cost_usd
+            model.estimated_cost(prompt_tokens, max_output_tokens) > selection.max_cost_usd
         ):
             return f"max_cost_usd {selection.max_cost_usd}"
         observed = latency_ms(model)
@@ -56,12 +53,12 @@ def plan_models(
         catalog.models,
         key=lambda m: (
             bool(selection.preferred_provider) and m.provider != selection.preferred_provider,
-            estimated_cost(m, prompt_tokens, max_output_tokens),
+            m.estimated_cost(prompt_tokens, max_output_tokens),
             latency_ms(m) or 0.0,
-            -m.settings.weight,
+            -m.weight,
         ),
     )
-    order: list[CatalogModel] = []
+    order: list[ModelSpec] = []
     reasons: set[str] = set()
     for model in (*preferred, *candidates, *fallbacks, catalog.default):
         if model in order:

@@ -1,23 +1,22 @@
-"""Walks the plan: retries transient failures with backoff, falls back, respects breakers and deadlines.
+"""The one walk through a plan: retries with backoff, re-asks after rejected answers, fallbacks, breakers, deadlines.
 
-Fallback happens only while nothing has reached the caller: once a streamed delta has been sent, a
-failure (cut, stall beyond the idle timeout, malformed chunk) ends the stream with an error.
+Failures and rejected answers are handled alike (as pydantic-ai's FallbackModel treats a rejected response
+like an error): a transient failure retries the same model, a rejected answer re-asks it (Call.reask) and
+then either moves on to the next model. Unary calls and streams share the walk; a stream can only fall
+back while nothing has reached the caller: once a delta was sent, a failure (cut, stall beyond the idle
+timeout, malformed chunk) or a rejected answer ends the stream with an error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
-from opentelemetry.trace import Span
-
-from orchestrator.config import RoutingSettings, TaskSettings
 from orchestrator.domain import (
     Attempt,
     AttemptOutcome,
@@ -26,63 +25,46 @@ from orchestrator.domain import (
     ModelSelection,
     SamplingParams,
     TextDelta,
+    TokenCount,
+    TokenUsage,
 )
-from orchestrator.errors import DeadlineExceededError, OrchestratorError, Reason, UnavailableError
-from orchestrator.prompt import BuiltPrompt
+from orchestrator.errors import (
+    DeadlineExceededError,
+    InvalidModelOutputError,
+    OrchestratorError,
+    Reason,
+    UnavailableError,
+)
 from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
-from orchestrator.routing.catalog import CatalogModel, ModelCatalog
-from orchestrator.routing.health import BreakerSettings, BudgetSettings, ModelHealth
-from orchestrator.routing.outcomes import all_failed, caller_error
+from orchestrator.routing.call import BuiltPrompt, Call, RouteEvent, RouteFinished, RouteStarted
+from orchestrator.routing.catalog import ModelCatalog, ModelSpec
+from orchestrator.routing.health import HoldBoard, ModelHealth
+from orchestrator.routing.outcomes import all_failed, caller_error, rejected
 from orchestrator.routing.planner import plan_models
-from orchestrator.routing.shared import SharedHolds
-from orchestrator.telemetry.tracing import TRACING
+from orchestrator.routing.policy import RoutingPolicy, TaskRoute
+from orchestrator.routing.spans import AttemptSpan
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RouteStarted:
-    """The model whose answer is about to stream."""
-
-    model: CatalogModel
-
-
-@dataclass(frozen=True, slots=True)
-class RouteFinished:
-    completion: Completion
-    model: CatalogModel
-    attempts: list[Attempt]
-    prompt: BuiltPrompt
-
-
-class PromptSource(Protocol):
-    """The messages for a given model (the context is pruned per model window)."""
-
-    async def for_model(self, model: CatalogModel) -> BuiltPrompt: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """One routed request: what to send, with which limits, until when."""
-
-    prompt: PromptSource
-    params: SamplingParams
-    deadline: float | None
-    json_schema: dict[str, Any] | None = None
-
-
-RouteEvent = RouteStarted | TextDelta | RouteFinished
 
 
 @dataclass(slots=True)
 class _Walk:
     """What one request's walk through the plan has seen so far."""
 
-    attempts: list[Attempt]
-    skipped: list[str]
-    last_error: ProviderError | None = None
-    span: Span | None = None  # the successful attempt's span, ended when its answer is complete
+    attempts: list[Attempt]  # the call's ledger
+    skipped: list[str] = field(default_factory=list)
+    # The latest failure: decides the error when every model has been tried.
+    last: ProviderError | InvalidModelOutputError | None = None
+    span: AttemptSpan | None = None  # the successful attempt's span, ended when its answer is complete
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """A unary answer the acceptance check has seen."""
+
+    completion: Completion
+    accepted: Any
 
 
 class Router:
@@ -90,157 +72,211 @@ class Router:
         self,
         catalog: ModelCatalog,
         providers: Mapping[str, Provider],
-        provider_timeouts: Mapping[str, float],
-        tasks: Mapping[str, TaskSettings],
-        settings: RoutingSettings | None = None,
+        policy: RoutingPolicy | None = None,
+        holds: HoldBoard | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-        shared: SharedHolds | None = None,
     ) -> None:
         self.catalog = catalog
-        self.settings = settings = settings or RoutingSettings()
+        self.policy = policy = policy or RoutingPolicy()
         self._providers = providers
-        self._timeouts = provider_timeouts
-        self._tasks = tasks
         self._sleep = sleep
-        breaker = BreakerSettings(**settings.breaker.model_dump())
-        budget = BudgetSettings(**settings.retry_budget.model_dump())
+        self._holds = holds
         self._health = {
             m.name: ModelHealth(
-                breaker, budget, settings.latency_ewma_alpha, on_hold=shared.publisher(m.name) if shared else None
+                policy.breaker,
+                policy.budget,
+                policy.latency_ewma_alpha,
+                on_hold=holds.publisher(m.name) if holds else None,
             )
             for m in catalog.models
         }
-        self._shared = shared
 
     async def start(self) -> None:
-        if self._shared is not None:
-            self._shared.start(self._health)
+        if self._holds is not None:
+            self._holds.start(self._health)
 
     async def aclose(self) -> None:
-        if self._shared is not None:
-            await self._shared.aclose()
+        if self._holds is not None:
+            await self._holds.aclose()
 
-    def provider(self, model: CatalogModel) -> Provider:
+    def provider(self, model: ModelSpec) -> Provider:
         return self._providers[model.provider]
 
-    def task(self, task_type: str) -> TaskSettings:
-        return self._tasks.get(task_type) or TaskSettings()
-
-    def circuit_state(self, model: CatalogModel) -> CircuitState:
+    def circuit_state(self, model: ModelSpec) -> CircuitState:
         return self._health[model.name].current_state()
 
+    async def count_tokens(
+        self, model: ModelSpec, messages: tuple[ChatMessage, ...], exact: bool = False
+    ) -> TokenCount:
+        return await self.provider(model).count_tokens(model.wire_name, messages, exact=exact)
+
     def plan(
-        self, selection: ModelSelection, task_type: str, prompt_tokens: int = 0, max_output_tokens: int | None = None
-    ) -> list[CatalogModel]:
+        self,
+        selection: ModelSelection,
+        task: TaskRoute,
+        prompt_tokens: int = 0,
+        max_output_tokens: int | None = None,
+        allowed: Callable[[ModelSpec], bool] | None = None,
+    ) -> list[ModelSpec]:
         return plan_models(
             self.catalog,
             selection,
-            self.task(task_type),
+            task,
             prompt_tokens,
             max_output_tokens,
             lambda m: self._health[m.name].latency_ms,
+            allowed,
         )
 
-    def _request(self, model: CatalogModel, messages: tuple[ChatMessage, ...], call: Call) -> ProviderRequest:
+    def _request(self, model: ModelSpec, messages: tuple[ChatMessage, ...], call: Call) -> ProviderRequest:
         params, deadline = call.params, call.deadline
-        timeout = self._timeouts.get(model.provider)
+        timeout = model.timeout_seconds
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise DeadlineExceededError("the request's deadline passed", reason=Reason.DEADLINE_EXCEEDED)
             timeout = remaining if timeout is None else min(timeout, remaining)
-        limit = model.settings.max_output_tokens
         params = SamplingParams(
-            params.temperature, params.top_p, min(params.max_output_tokens or limit, limit), params.stop
+            params.temperature, params.top_p, model.output_reservation(params.max_output_tokens), params.stop
         )
-        return ProviderRequest(model.settings.wire_name, messages, params, timeout, call.json_schema)
+        return ProviderRequest(model.wire_name, messages, params, timeout, call.json_schema)
 
-    async def _fits(self, model: CatalogModel, messages: tuple[ChatMessage, ...], params: SamplingParams) -> bool:
-        """Prompt plus requested output fit the model's context window (counted offline)."""
-        count = await self.provider(model).count_tokens(model.settings.wire_name, messages)
-        output = min(params.max_output_tokens or 1, model.settings.max_output_tokens)
-        return count.count + output <= model.settings.context_window
+    async def _fits(self, model: ModelSpec, messages: tuple[ChatMessage, ...], params: SamplingParams) -> bool:
+        """Prompt plus the output reservation fit the model's context window (counted offline)."""
+        count = await self.count_tokens(model, messages)
+        return count.count + model.output_reservation(params.max_output_tokens) <= model.context_window
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; never sooner than the upstream's Retry-After."""
-        s = self.settings
-        jittered = random.uniform(0, min(s.backoff_max_seconds, s.backoff_initial_seconds * 2 ** (retry - 1)))
+        p = self.policy
+        jittered = random.uniform(0, min(p.backoff_max_seconds, p.backoff_initial_seconds * 2 ** (retry - 1)))
         return max(jittered, retry_after or 0.0)
 
     async def _walk(
-        self, plan: list[CatalogModel], call: Call, run: Callable[[CatalogModel, ProviderRequest], Awaitable[T]]
-    ) -> tuple[T, CatalogModel, BuiltPrompt, _Walk]:
-        walk = _Walk([], [])
+        self,
+        plan: list[ModelSpec],
+        call: Call,
+        run: Callable[[ModelSpec, ProviderRequest], Awaitable[T]],
+        judge: bool,
+    ) -> tuple[T, ModelSpec, BuiltPrompt, _Walk]:
+        """Try the plan's models in order until one answers (and, when `judge`, its answer is accepted)."""
+        walk = _Walk(call.attempts)
         too_small_at = 0  # after a context-length error, skip models whose window is no larger
         for position, model in enumerate(plan, 1):
             health = self._health[model.name]
             built = await call.prompt.for_model(model)
-            if model.settings.context_window <= too_small_at or not await self._fits(
-                model, built.messages, call.params
-            ):
+            if model.context_window <= too_small_at or not await self._fits(model, built.messages, call.params):
                 walk.skipped.append(f"{model.name} (context window)")
                 continue
-            for tries in range(1, self.settings.max_attempts_per_model + 1):
-                request = self._request(model, built.messages, call)  # may raise DEADLINE_EXCEEDED
+            messages = built.messages
+            reasks_left = call.reask.limit if call.reask and judge else 0
+            tries = 0
+            while tries < self.policy.max_attempts_per_model:
+                tries += 1
+                request = self._request(model, messages, call)  # may raise DEADLINE_EXCEEDED
                 if not health.try_acquire():
                     walk.skipped.append(f"{model.name} ({health.current_state().value})")
                     break
                 started = time.monotonic()
-                span = TRACING.attempt_span(model.provider_type, request.model, _span_attributes(request, tries))
+                span = AttemptSpan.start(model, request, tries)
                 try:
                     result = await run(model, request)
                 except ProviderError as exc:
-                    TRACING.fail(span, exc.reason, exc.message)
+                    latency = (time.monotonic() - started) * 1000
+                    span.fail(exc.reason, exc.message)
                     log.info(
                         "upstream attempt failed",
                         extra={"model": model.name, "reason": exc.reason, "detail": exc.message, "attempt": tries},
                     )
-                    latency = (time.monotonic() - started) * 1000
                     walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.ERROR, exc.reason, latency))
                     health.record_failure(exc.kind.retryable)
                     if exc.retry_after:
                         health.hold(exc.retry_after)
                     if not exc.kind.fallback_helps:
                         raise _with_attempts(caller_error(exc, model), walk) from None
-                    walk.last_error = exc
+                    walk.last = exc
                     if exc.kind is ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED:
-                        too_small_at = model.settings.context_window
-                    if not exc.kind.retryable or tries == self.settings.max_attempts_per_model:
-                        break
-                    if exc.retry_after is not None and position < len(plan):
-                        break  # the upstream said "not now": another model can answer at once
-                    if not health.may_retry():
-                        walk.skipped.append(f"{model.name} (retry budget)")
-                        break
-                    delay = self._backoff(tries, exc.retry_after)
-                    if call.deadline is not None and time.monotonic() + delay >= call.deadline:
+                        too_small_at = model.context_window
+                    delay = self._retry_delay(exc, tries, position == len(plan), health, call, walk, model)
+                    if delay is None:
                         break
                     await self._sleep(delay)
                     continue
                 except BaseException:
                     health.release()  # cancelled: says nothing about the model
-                    TRACING.fail(span, "CANCELLED", "cancelled")
+                    span.fail(Reason.CANCELLED, "cancelled")
                     raise
                 latency = (time.monotonic() - started) * 1000
                 health.record_success(latency)
-                walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
-                walk.span = span
-                return result, model, built, walk
-        raise _with_attempts(all_failed(walk.attempts, walk.last_error, walk.skipped, call.deadline), walk)
+                if not judge:
+                    walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
+                    walk.span = span
+                    return result, model, built, walk
+                completion: Completion = result  # type: ignore[assignment]
+                cost = model.cost(completion.usage)
+                span.end(completion)
+                try:
+                    accepted = call.accept(completion.text) if call.accept else None
+                except InvalidModelOutputError as rejection:
+                    walk.attempts.append(
+                        Attempt(
+                            model.name, model.provider, AttemptOutcome.INVALID_OUTPUT, rejection.reason, latency,
+                            completion.usage, cost,
+                        )
+                    )  # fmt: skip
+                    walk.last = rejection
+                    if reasks_left and call.reask is not None:
+                        reasks_left, tries = reasks_left - 1, 0
+                        messages = (*messages, *call.reask.turns(completion.text, rejection))
+                        continue
+                    break
+                walk.attempts.append(
+                    Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency, completion.usage, cost)
+                )
+                return _Answered(completion, accepted), model, built, walk  # type: ignore[return-value]
+        raise _with_attempts(self._failure(walk, call), walk)
 
-    async def complete(self, plan: list[CatalogModel], call: Call) -> RouteFinished:
-        async def run(model: CatalogModel, request: ProviderRequest) -> Completion:
+    def _retry_delay(
+        self,
+        exc: ProviderError,
+        tries: int,
+        last_model: bool,
+        health: ModelHealth,
+        call: Call,
+        walk: _Walk,
+        model: ModelSpec,
+    ) -> float | None:
+        """How long to wait before trying the same model again; None: move on."""
+        if not exc.kind.retryable or tries == self.policy.max_attempts_per_model:
+            return None
+        if exc.retry_after is not None and not last_model:
+            return None  # the upstream said "not now": another model can answer at once
+        if not health.may_retry():
+            walk.skipped.append(f"{model.name} (retry budget)")
+            return None
+        delay = self._backoff(tries, exc.retry_after)
+        if call.deadline is not None and time.monotonic() + delay >= call.deadline:
+            return None
+        return delay
+
+    def _failure(self, walk: _Walk, call: Call) -> OrchestratorError:
+        if isinstance(walk.last, InvalidModelOutputError):
+            return rejected(walk.last, walk.attempts)
+        return all_failed(walk.attempts, walk.last, walk.skipped, call.deadline)
+
+    async def complete(self, plan: list[ModelSpec], call: Call) -> RouteFinished:
+        async def run(model: ModelSpec, request: ProviderRequest) -> Completion:
             return await self.provider(model).generate(request)
 
-        completion, model, built, walk = await self._walk(plan, call, run)
-        _end_attempt_span(walk.span, completion)
-        return RouteFinished(completion, model, walk.attempts, built)
+        answered, model, built, walk = await self._walk(plan, call, run, judge=True)
+        result: _Answered = answered  # type: ignore[assignment]
+        return RouteFinished(result.completion, model, walk.attempts, built, result.accepted)
 
-    async def _open_stream(self, model: CatalogModel, request: ProviderRequest) -> tuple[Any, AsyncIterator[Any]]:
+    async def _open_stream(self, model: ModelSpec, request: ProviderRequest) -> tuple[Any, AsyncIterator[Any]]:
         """Start a stream and wait for its first event, so a failure before it can still fall back."""
         events = self.provider(model).stream(request)
         try:
-            async with asyncio.timeout(self.settings.stream_idle_timeout_seconds):
+            async with asyncio.timeout(self.policy.stream_idle_timeout_seconds):
                 first = await anext(events)
         except TimeoutError:
             await events.aclose()
@@ -252,28 +288,29 @@ class Router:
             raise
         return first, events
 
-    async def stream(self, plan: list[CatalogModel], call: Call) -> AsyncIterator[RouteEvent]:
-        (event, events), model, built, walk = await self._walk(plan, call, self._open_stream)
-        if walk.span is not None and walk.span.is_recording():
-            walk.span.set_attribute("gen_ai.response.time_to_first_chunk", walk.attempts[-1].latency_ms / 1000)
-        idle = self.settings.stream_idle_timeout_seconds
+    async def stream(self, plan: list[ModelSpec], call: Call) -> AsyncIterator[RouteEvent]:
+        (event, events), model, built, walk = await self._walk(plan, call, self._open_stream, judge=False)
+        span = walk.span
+        if span is not None:
+            span.first_chunk(walk.attempts[-1].latency_ms / 1000)
+        idle = self.policy.stream_idle_timeout_seconds
+        parts: list[str] = []
         try:
             yield RouteStarted(model)
             while isinstance(event, TextDelta):
+                parts.append(event.text)
                 yield event
                 # Only the wait for the upstream is timed, never the time our caller takes to read.
                 async with asyncio.timeout(idle):
                     event = await anext(events)
-            _end_attempt_span(walk.span, event)
-            yield RouteFinished(event, model, walk.attempts, built)
         except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
             reason = exc.reason if isinstance(exc, ProviderError) else (
-                "UPSTREAM_STREAM_STALLED" if isinstance(exc, TimeoutError) else "UPSTREAM_MALFORMED_RESPONSE"
+                Reason.UPSTREAM_STREAM_STALLED if isinstance(exc, TimeoutError) else Reason.UPSTREAM_MALFORMED_RESPONSE
             )  # fmt: skip
             self._health[model.name].record_failure(transient=True)
             walk.attempts[-1] = replace(walk.attempts[-1], outcome=AttemptOutcome.ERROR, error_reason=reason)
-            if walk.span is not None:
-                TRACING.fail(walk.span, reason, str(exc))
+            if span is not None:
+                span.fail(reason, str(exc))
             error = UnavailableError(
                 f"model {model.name} failed mid-stream ({reason}); the text sent so far is incomplete",
                 reason=Reason.STREAM_INTERRUPTED,
@@ -282,43 +319,26 @@ class Router:
             raise _with_attempts(error, walk) from None
         finally:
             await events.aclose()
+        completion: Completion = event
+        if span is not None:
+            span.end(completion)
+        yield self._finish_stream(completion, model, built, walk, call, "".join(parts))
+
+    def _finish_stream(
+        self, completion: Completion, model: ModelSpec, built: BuiltPrompt, walk: _Walk, call: Call, text: str
+    ) -> RouteFinished:
+        """Book the streamed answer's usage; check it (too late to re-ask: its text has been sent)."""
+        usage: TokenUsage = completion.usage
+        done = replace(walk.attempts[-1], usage=usage, cost_usd=model.cost(usage))
+        try:
+            accepted = call.accept(text) if call.accept else None
+        except InvalidModelOutputError as rejection:
+            walk.attempts[-1] = replace(done, outcome=AttemptOutcome.INVALID_OUTPUT, error_reason=rejection.reason)
+            raise rejected(rejection, walk.attempts) from None
+        walk.attempts[-1] = done
+        return RouteFinished(completion, model, walk.attempts, built, accepted)
 
 
 def _with_attempts(error: OrchestratorError, walk: _Walk) -> OrchestratorError:
     error.attempts = tuple(walk.attempts)
     return error
-
-
-def _span_attributes(request: ProviderRequest, attempt: int) -> dict[str, Any]:
-    if not TRACING.enabled:
-        return {}
-    params = request.params
-    attributes: dict[str, Any] = {
-        "orchestrator.attempt": attempt,
-        "gen_ai.request.max_tokens": params.max_output_tokens,
-    }
-    if params.temperature is not None:
-        attributes["gen_ai.request.temperature"] = params.temperature
-    if params.top_p is not None:
-        attributes["gen_ai.request.top_p"] = params.top_p
-    if TRACING.record_content:
-        attributes["gen_ai.input.messages"] = json.dumps(
-            [{"role": m.role, "content": m.content} for m in request.messages]
-        )
-    return attributes
-
-
-def _end_attempt_span(span: Span | None, completion: Completion) -> None:
-    if span is None or not span.is_recording():
-        return
-    span.set_attributes(
-        {
-            "gen_ai.response.model": completion.response_model,
-            "gen_ai.usage.input_tokens": completion.usage.input_tokens,
-            "gen_ai.usage.output_tokens": completion.usage.output_tokens,
-            "gen_ai.response.finish_reasons": [completion.finish_reason.value],
-        }
-    )
-    if TRACING.record_content and completion.text:
-        span.set_attribute("gen_ai.output.messages", json.dumps([{"role": "assistant", "content": completion.text}]))
-    span.end()

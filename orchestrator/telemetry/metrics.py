@@ -14,6 +14,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orchestrator.domain import CircuitState
+from orchestrator.errors import ConfigError, Reason
 from orchestrator.observe import GenerationOutcome
 
 log = logging.getLogger("orchestrator.requests")
@@ -60,6 +61,10 @@ class Metrics:
             "grpc_server_handling_seconds", "Time to handle an RPC", ["grpc_service", "grpc_method", "grpc_type"],
             buckets=RPC_BUCKETS, registry=r,
         )  # fmt: skip
+        self.shared_state_errors = Counter(
+            "orchestrator_shared_state_errors", "Shared-state (Redis) operations that failed; the request went on",
+            ["operation"], registry=r,
+        )  # fmt: skip
         self._http: object | None = None
 
     def task_label(self, task_type: str) -> str:
@@ -70,9 +75,22 @@ class Metrics:
     def watch_circuits(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
         self.registry.register(_CircuitCollector(states))
 
+    def shared_state_failed(self, operation: str) -> None:
+        self.shared_state_errors.labels(operation).inc()
+
     def serve(self, port: int, host: str = "0.0.0.0") -> int:
-        """Expose /metrics over HTTP on a background thread; returns the bound port."""
-        server, _ = start_http_server(port, addr=host, registry=self.registry)
+        """Expose /metrics over HTTP on a background thread; returns the bound port.
+
+        A port already taken is a configuration problem (ConfigError naming the settings), not a traceback.
+        """
+        try:
+            server, _ = start_http_server(port, addr=host, registry=self.registry)
+        except OSError as exc:
+            raise ConfigError(
+                f"server.metrics_port / ORCHESTRATOR_METRICS_PORT: cannot serve metrics on "
+                f"{f'[{host}]' if ':' in host else host}:{port} "
+                f"({exc.strerror or exc}); choose another port, or 0 to turn metrics off"
+            ) from None
         self._http = server
         return int(server.server_port)
 
@@ -84,26 +102,29 @@ class Metrics:
 
     def generation_finished(self, outcome: GenerationOutcome) -> None:
         task = self.task_label(outcome.request.task_type)
+        # Tokens and dollars are booked per upstream attempt, whatever the request's outcome: a rejected
+        # answer or a failed request was paid for all the same.
         for attempt in outcome.attempts:
             if attempt.error_reason:
                 self.errors.labels(task, attempt.model, attempt.error_reason).inc()
+            usage = attempt.usage
+            if usage.input_tokens or usage.output_tokens:
+                self.tokens.labels(task, attempt.model, "input").inc(usage.input_tokens)
+                self.tokens.labels(task, attempt.model, "output").inc(usage.output_tokens)
+                self.tokens.labels(task, attempt.model, "cached_input").inc(usage.cached_input_tokens)
+            if attempt.cost_usd:
+                self.cost.labels(task, attempt.model).inc(attempt.cost_usd)
         result = outcome.result
         if result is None:
             model = outcome.failed_model or "none"
             self.requests.labels(task, model, "error").inc()
-            self.errors.labels(task, model, outcome.error_reason or "UNKNOWN").inc()
-            self.latency.labels(task, model).observe(outcome.latency_seconds)
+            self.errors.labels(task, model, outcome.error_reason or Reason.INTERNAL).inc()
         else:
             model = result.model
             if result.cache_hit:
                 self.cache_hits.labels(task).inc()
             self.requests.labels(task, model, "success").inc()
-            self.latency.labels(task, model).observe(outcome.latency_seconds)
-            usage = result.usage
-            self.tokens.labels(task, model, "input").inc(usage.input_tokens)
-            self.tokens.labels(task, model, "output").inc(usage.output_tokens)
-            self.tokens.labels(task, model, "cached_input").inc(usage.cached_input_tokens)
-            self.cost.labels(task, model).inc(result.cost_usd)
+        self.latency.labels(task, model).observe(outcome.latency_seconds)
         if outcome.time_to_first_token is not None:
             self.ttft.labels(task, model).observe(outcome.time_to_first_token)
 

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import logging
 
+from orchestrator.domain import total_usage
 from orchestrator.observe import GenerationOutcome
+from orchestrator.redaction import SECRETS
 from orchestrator.telemetry.tracing import current_trace_id
 
 log = logging.getLogger("orchestrator.requests")
+# GenerateRequest.metadata is the caller's: bounded so that no caller can inflate every log line.
+MAX_METADATA_KEYS = 16
+MAX_METADATA_CHARS = 256
+
+
+def bounded_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """At most 16 keys (sorted, so the choice is stable), keys and values cut at 256 characters, redacted."""
+    return {
+        SECRETS(key[:MAX_METADATA_CHARS]): SECRETS(metadata[key][:MAX_METADATA_CHARS])
+        for key in sorted(metadata)[:MAX_METADATA_KEYS]
+    }
 
 
 class RequestLogger:
@@ -23,19 +36,25 @@ class RequestLogger:
             "latency_ms": round(outcome.latency_seconds * 1000, 2),
             "attempts": len(outcome.attempts),
         }
+        usage, cost = total_usage(outcome.attempts)
+        fields.update(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_input_tokens=usage.cached_input_tokens,
+            cost_usd=round(cost, 8),
+        )
         if result is not None:
             fields.update(
                 model=result.model,
                 provider=result.provider,
-                input_tokens=result.usage.input_tokens,
-                output_tokens=result.usage.output_tokens,
-                cached_input_tokens=result.usage.cached_input_tokens,
-                cost_usd=round(result.cost_usd, 8),
                 finish_reason=result.finish_reason.value,
                 context_dropped=result.context_dropped,
+                cache_hit=result.cache_hit,
             )
         else:
             fields.update(model=outcome.failed_model, reason=outcome.error_reason, status=outcome.error_kind)
+        if request.metadata:
+            fields["metadata"] = bounded_metadata(request.metadata)
         if outcome.time_to_first_token is not None:
             fields["ttft_ms"] = round(outcome.time_to_first_token * 1000, 2)
         log.log(logging.INFO if result else logging.WARNING, "generation", extra=fields)

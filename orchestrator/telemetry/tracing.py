@@ -1,22 +1,24 @@
 """OpenTelemetry traces: a server span per RPC, a child span per upstream attempt (GenAI conventions).
 
 Off by default and then free: with no exporter configured the spans are never created. The standard
-OTEL_* variables turn OTLP export on (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp, …).
+OTEL_* variables turn export on: OTEL_TRACES_EXPORTER=otlp|console|none (otlp when an OTLP endpoint is set).
 Prompt and completion text are recorded only when `telemetry.record_content` is set.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import NonRecordingSpan, Span, SpanKind, Status, StatusCode
 
+from orchestrator.errors import ConfigError
 from orchestrator.redaction import SECRETS
 
 _INVALID = NonRecordingSpan(trace.INVALID_SPAN_CONTEXT)
@@ -41,16 +43,22 @@ class Tracing:
         self.record_content = False
 
     def configure_from_env(self, record_content: bool = False) -> TracerProvider | None:
+        """Honour the standard variables: OTEL_TRACES_EXPORTER (otlp, console, none), OTEL_SDK_DISABLED, the
+        OTLP endpoint variables and OTEL_SERVICE_NAME. Unknown exporter names are a ConfigError."""
         env = os.environ
-        wanted = env.get("OTEL_TRACES_EXPORTER", "otlp" if _otlp_endpoint(env) else "none")
-        if env.get("OTEL_SDK_DISABLED", "").lower() == "true" or wanted.lower() in ("none", ""):
+        wanted = env.get("OTEL_TRACES_EXPORTER", "otlp" if _otlp_endpoint(env) else "none").strip().lower()
+        if env.get("OTEL_SDK_DISABLED", "").lower() == "true" or wanted in ("none", ""):
             return None
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        exporters = [name.strip() for name in wanted.split(",") if name.strip()]
+        unknown = [name for name in exporters if name not in _EXPORTERS]
+        if unknown:
+            raise ConfigError(f"OTEL_TRACES_EXPORTER: unsupported exporter {unknown[0]!r} (use otlp, console or none)")
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         resource = Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "llm-orchestrator")})
         provider = TracerProvider(resource=resource)
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        for name in exporters:
+            provider.add_span_processor(BatchSpanProcessor(_EXPORTERS[name]()))
         self.use(provider, record_content)
         return provider
 
@@ -103,6 +111,21 @@ class Tracing:
             span.set_attribute("error.type", reason)
             span.set_status(Status(StatusCode.ERROR, SECRETS(message)))
             span.end()
+
+
+def _otlp() -> SpanExporter:
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
+
+
+def _console() -> SpanExporter:
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    return ConsoleSpanExporter()
+
+
+_EXPORTERS: dict[str, Callable[[], SpanExporter]] = {"otlp": _otlp, "console": _console}
 
 
 def current_trace_id() -> str:

@@ -2,9 +2,9 @@
 
 Policy per request (`cache.policy`): USE reads and writes, REFRESH only writes, BYPASS neither;
 UNSPECIFIED takes `cache.default_policy` (bypass unless configured: sampling makes answers vary, so
-callers opt in). Backends: `memory` (this replica) and `redis` (shared by every replica). A hit costs
-no upstream call: its usage is zero and `cache_hit` is set. A broken Redis never fails a request; it
-is logged and the request goes to the model.
+callers opt in). Backends (orchestrator.state.cache): `memory` (this replica) and `redis` (shared by
+every replica). A hit costs no upstream call: its usage is zero and `cache_hit` is set. A broken Redis
+never fails a request: the shared state turns it into a miss.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import hashlib
 import json
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import Any
 
 from orchestrator.domain import (
     CachePolicy,
@@ -24,59 +23,9 @@ from orchestrator.domain import (
     GenerationResult,
     TokenUsage,
 )
+from orchestrator.state.cache import CacheBackend
 
 log = logging.getLogger(__name__)
-
-
-class CacheBackend(Protocol):
-    async def get(self, key: str) -> bytes | None: ...
-    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
-    async def aclose(self) -> None: ...
-
-
-class MemoryCache:
-    """Least-recently-used entries with expiry, in this process."""
-
-    def __init__(self, max_entries: int) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self._max = max_entries
-
-    async def get(self, key: str) -> bytes | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return entry[1]
-
-    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
-        self._entries[key] = (time.monotonic() + ttl_seconds, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-
-    async def aclose(self) -> None:
-        self._entries.clear()
-
-
-class RedisCache:
-    def __init__(self, url: str, prefix: str = "orchestrator:cache:") -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._prefix = prefix
-
-    async def get(self, key: str) -> bytes | None:
-        value = await self._redis.get(self._prefix + key)
-        return bytes(value) if value is not None else None
-
-    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
-        await self._redis.set(self._prefix + key, value, px=max(int(ttl_seconds * 1000), 1))
-
-    async def aclose(self) -> None:
-        await self._redis.aclose()
 
 
 def cache_key(request: GenerationRequest, template_version: str) -> str:
@@ -157,11 +106,7 @@ class ResponseCache:
         if self._backend is None or self._policy(request) is not CachePolicy.USE:
             return None
         started = time.monotonic()
-        try:
-            raw = await self._backend.get(cache_key(request, template_version))
-        except Exception as exc:  # an unreachable cache must not fail the request
-            log.warning("response cache read failed: %s", type(exc).__name__)
-            return None
+        raw = await self._backend.get(cache_key(request, template_version))
         if raw is None:
             return None
         return decode_result(raw, request.request_id, (time.monotonic() - started) * 1000)
@@ -171,10 +116,7 @@ class ResponseCache:
             return
         if result.finish_reason not in (FinishReason.STOP, FinishReason.LENGTH):
             return
-        try:
-            await self._backend.set(cache_key(request, template_version), encode_result(result), self._ttl)
-        except Exception as exc:
-            log.warning("response cache write failed: %s", type(exc).__name__)
+        await self._backend.set(cache_key(request, template_version), encode_result(result), self._ttl)
 
     async def aclose(self) -> None:
         if self._backend is not None:

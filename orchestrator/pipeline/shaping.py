@@ -1,4 +1,7 @@
-"""Shaping the model's answer into the requested format: text, markdown, code or JSON."""
+"""Shaping the model's answer into the requested format (text, markdown, code, JSON), and the acceptance check
+the router applies to every answer: the format, then the JSON Schema. A rejected answer is re-asked with the
+problem (`reask_turns`) and then falls back, like an error.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from orchestrator.domain import OutputFormat
+from orchestrator.domain import ChatMessage, OutputFormat
 from orchestrator.errors import InvalidModelOutputError, Reason
+from orchestrator.routing.call import Reask
 
 # An opening fence (``` or longer, optional info string), its body, and the same fence closing it.
 _FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
@@ -85,3 +89,46 @@ def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedA
     if output_format is OutputFormat.MARKDOWN:
         return ShapedAnswer(text.strip() + "\n" if text.strip() else "")
     return ShapedAnswer(text)
+
+
+def _error_path(error: Any) -> list[str]:
+    """A sort key for validation errors (paths mix indices and names, which do not compare)."""
+    return [str(part) for part in error.absolute_path]
+
+
+class Acceptance:
+    """The answer in the requested shape, or InvalidModelOutputError saying what is wrong with it."""
+
+    def __init__(self, output_format: OutputFormat, language: str = "", schema: Any = None) -> None:
+        # A schema asks for JSON whatever the format said.
+        self.output_format = OutputFormat.JSON if schema is not None else output_format
+        self._language = language
+        self._schema = schema
+
+    def __call__(self, text: str) -> ShapedAnswer:
+        shaped = shape(text, self.output_format, self._language)
+        if self._schema is not None:
+            errors = sorted(self._schema.iter_errors(shaped.structured), key=_error_path)
+            if errors:
+                details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
+                raise InvalidModelOutputError(
+                    f"the model's JSON does not match the schema: {details}", reason=Reason.INVALID_MODEL_OUTPUT
+                )
+        return shaped
+
+
+def reask_turns(answer: str, rejection: InvalidModelOutputError) -> tuple[ChatMessage, ...]:
+    """The rejected answer and what was wrong with it, appended to the prompt for the next try."""
+    return (
+        ChatMessage("assistant", answer),
+        ChatMessage(
+            "user",
+            f"That answer was rejected: {rejection.message}\nAnswer again with only the corrected JSON, "
+            "no explanations.",
+        ),
+    )
+
+
+def reask_policy(schema: Any, limit: int) -> Reask | None:
+    """Schema failures are re-asked (the model sees the validation errors); format failures fall back at once."""
+    return Reask(limit, reask_turns) if schema is not None and limit > 0 else None

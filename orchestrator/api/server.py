@@ -11,11 +11,14 @@ from orchestrator_client.v1 import generation_pb2, templates_pb2
 
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
+from orchestrator.api.interceptor import TelemetryInterceptor
 from orchestrator.api.reflection import enable_reflection
 from orchestrator.api.templates import TemplateServicer
 from orchestrator.app import App, build_app
 from orchestrator.config import Settings
-from orchestrator.telemetry.interceptor import TelemetryInterceptor
+from orchestrator.errors import ConfigError
+from orchestrator.runtime import Runtime, build_runtime
+from orchestrator.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -46,36 +49,54 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 class OrchestratorServer:
-    """A running server: `start()`, then `shutdown()` (health first, then drain, then stop)."""
+    """A running server: `create()` and `start()`, then `shutdown()` (health first, then drain, then stop).
 
-    def __init__(self, app: App, port: int | None = None, metrics_port: int | None = None) -> None:
-        self.app = app
-        settings = app.settings
-        self._server = grpc.aio.server(
-            options=server_options(settings), interceptors=[TelemetryInterceptor(app.metrics)]
+    Both ports are taken before anything slow happens (loading the embedded model, connecting to stores), so
+    a port in use stops start-up at once with one line naming the setting.
+    """
+
+    def __init__(self, runtime: Runtime, metrics: Metrics, port: int | None, metrics_port: int | None) -> None:
+        settings = runtime.settings
+        self._stopping = False
+        self.metrics = metrics
+        wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
+        # 0 turns the metrics endpoint off; tests that want it on a free port pass -1.
+        self.metrics_port = (
+            metrics.serve(max(wanted_metrics, 0), _http_host(settings.server.host)) if wanted_metrics != 0 else 0
         )
-        add_service(self._server, GenerationServicer(app.pipeline), GENERATION_SERVICE)
-        add_service(self._server, TemplateServicer(app.pipeline), TEMPLATE_SERVICE)
+        self._server = grpc.aio.server(options=server_options(settings), interceptors=[TelemetryInterceptor(metrics)])
+        requested = settings.server.port if port is None else port
+        self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
+        if self.port == 0:
+            metrics.close()
+            raise ConfigError(
+                f"server.port / --port: cannot listen for gRPC on {settings.server.host}:{requested} "
+                "(in use or not an address of this host)"
+            )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         enable_reflection(self._server, (*SERVICE_NAMES, health_service))
-        requested = settings.server.port if port is None else port
-        self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
-        if self.port == 0:
-            raise OSError(f"cannot listen on {settings.server.host}:{requested}")
-        self._stopping = False
-        wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
-        # 0 turns the metrics endpoint off; tests that want it on a free port pass -1.
-        self.metrics_port = app.metrics.serve(max(wanted_metrics, 0), _http_host(settings.server.host)) if (
-            wanted_metrics != 0
-        ) else 0  # fmt: skip
+        self.app: App | None = None
+
+    def _serve_app(self, app: App) -> None:
+        self.app = app
+        add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE)
+        add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE)
 
     @classmethod
     async def create(
-        cls, settings: Settings, port: int | None = None, metrics_port: int | None = None
+        cls, settings: Settings | Runtime, port: int | None = None, metrics_port: int | None = None
     ) -> OrchestratorServer:
-        return cls(await build_app(settings), port, metrics_port)
+        runtime = settings if isinstance(settings, Runtime) else build_runtime(settings)
+        metrics = Metrics(runtime.tasks)
+        server = cls(runtime, metrics, port, metrics_port)
+        try:
+            server._serve_app(await build_app(runtime, metrics))
+        except BaseException:
+            metrics.close()
+            raise
+        return server
 
     async def start(self) -> None:
         await self._server.start()
@@ -88,14 +109,16 @@ class OrchestratorServer:
         if self._stopping:
             return
         self._stopping = True
+        assert self.app is not None, "shutdown() before create() finished"
         s = self.app.settings.server
         await self.health.enter_graceful_shutdown()
         log.info("shutting down", extra={"drain_seconds": s.drain_seconds, "grace_seconds": s.grace_seconds})
         if s.drain_seconds:
             await asyncio.sleep(s.drain_seconds)
         await self._server.stop(s.grace_seconds)
-        self.app.metrics.close()
-        await self.app.aclose()
+        self.metrics.close()
+        if self.app is not None:
+            await self.app.aclose()
         log.info("stopped")
 
     async def wait_for_termination(self) -> None:

@@ -10,29 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
-from orchestrator.routing.health import ModelHealth
+from orchestrator.state.redis import SharedRedis
 
-log = logging.getLogger(__name__)
+
+class Holdable(Protocol):
+    """A model's health as the holds see it (routing's ModelHealth)."""
+
+    def apply_hold(self, seconds: float) -> None: ...
 
 
 class SharedHolds:
-    def __init__(self, url: str, interval: float = 0.5, prefix: str = "orchestrator:hold:") -> None:
-        import redis.asyncio as redis
+    """A routing HoldBoard over the shared Redis."""
 
-        self._redis = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    def __init__(self, shared: SharedRedis, interval: float = 0.5, prefix: str = "orchestrator:hold:") -> None:
+        self._shared = shared
         self._interval = interval
         self._prefix = prefix
-        self._health: Mapping[str, ModelHealth] = {}
+        self._health: Mapping[str, Holdable] = {}
         self._poller: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()
 
     def publisher(self, model: str) -> Callable[[float], None]:
-        """The on_hold hook for one model's health."""
-
         def publish(seconds: float) -> None:
             task = asyncio.get_running_loop().create_task(self._write(model, time.time() + seconds, seconds))
             self._writes.add(task)
@@ -42,14 +44,12 @@ class SharedHolds:
 
     async def _write(self, model: str, until: float, seconds: float) -> None:
         key = self._prefix + model
-        try:
-            current = await self._redis.get(key)
-            if current is None or float(current) < until:
-                await self._redis.set(key, repr(until), px=max(int(seconds * 1000), 1))
-        except Exception as exc:
-            log.warning("could not share a hold on %s: %s", model, type(exc).__name__)
+        current = await self._shared.call("holds_read", lambda r: r.get(key), None)
+        if current is None or float(current) < until:
+            ttl = max(int(seconds * 1000), 1)
+            await self._shared.call("holds_write", lambda r: r.set(key, repr(until), px=ttl), None)
 
-    def start(self, health: Mapping[str, ModelHealth]) -> None:
+    def start(self, health: Mapping[str, Holdable]) -> None:
         self._health = health
         self._poller = asyncio.get_running_loop().create_task(self._poll())
 
@@ -57,14 +57,11 @@ class SharedHolds:
         names = list(self._health)
         keys = [self._prefix + name for name in names]
         while True:
-            try:
-                values = await self._redis.mget(keys)
-                now = time.time()
-                for name, value in zip(names, values, strict=True):
-                    if value is not None and float(value) > now:
-                        self._health[name].apply_hold(float(value) - now)
-            except Exception as exc:
-                log.warning("could not read shared holds: %s", type(exc).__name__)
+            values = await self._shared.call("holds_poll", lambda r: r.mget(keys), None)
+            now = time.time()
+            for name, value in zip(names, values or (), strict=False):
+                if value is not None and float(value) > now:
+                    self._health[name].apply_hold(float(value) - now)
             await asyncio.sleep(self._interval)
 
     async def aclose(self) -> None:
@@ -74,4 +71,3 @@ class SharedHolds:
                 await self._poller
         for task in list(self._writes):
             task.cancel()
-        await self._redis.aclose()

@@ -7,26 +7,19 @@ with each model's own tokenizer and memoised per request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
-from orchestrator.context import PruningStrategy, prune, render_context, render_item
-from orchestrator.domain import ChatMessage, ContextItem
-from orchestrator.providers.base import Provider
-from orchestrator.routing.catalog import CatalogModel
+from orchestrator.context.pruning import PruningStrategy, prune, render_context, render_item
+from orchestrator.domain import ChatMessage, ContextItem, TokenCount
+from orchestrator.routing.call import BuiltPrompt
+from orchestrator.routing.catalog import ModelSpec
 from orchestrator.templates.registry import RenderedPrompt
 
 CONTEXT_HEADING = "Context:\n"
 # Room for the heading and the blank lines around the context block.
 FRAMING_TOKENS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class BuiltPrompt:
-    messages: tuple[ChatMessage, ...]
-    context_used: int = 0
-    context_dropped: int = 0
-    dropped_sources: tuple[str, ...] = ()
+# Counts tokens offline with the model's own tokenizer (the router's count_tokens).
+TokenCounter = Callable[[ModelSpec, tuple[ChatMessage, ...]], Awaitable[TokenCount]]
 
 
 class PromptBuilder:
@@ -37,38 +30,35 @@ class PromptBuilder:
         base: tuple[ChatMessage, ...],
         context: list[ContextItem],
         strategy: PruningStrategy,
-        provider_of: Callable[[CatalogModel], Provider],
-        reserved_output: Callable[[CatalogModel], int],
+        count: TokenCounter,
+        requested_output: int | None,
         rendered: RenderedPrompt | None = None,
         tail: tuple[ChatMessage, ...] = (),
     ) -> None:
         self._base = base
         self._context = context
         self._strategy = strategy
-        self._provider_of = provider_of
-        self._reserved_output = reserved_output
+        self._count_tokens = count
+        self._requested_output = requested_output
         self._rendered = rendered
         self._tail = tail
         self._built: dict[tuple[str, int], BuiltPrompt] = {}
         self._costs: dict[str, list[int]] = {}
 
-    async def for_model(self, model: CatalogModel) -> BuiltPrompt:
+    async def for_model(self, model: ModelSpec) -> BuiltPrompt:
         if not self._context:
             return BuiltPrompt(self._base)
-        key = (model.provider, model.settings.context_window)
+        key = (model.provider, model.context_window)
         built = self._built.get(key)
         if built is None:
             built = self._built[key] = await self._build(model)
         return built
 
-    async def _count(self, model: CatalogModel, text: str) -> int:
-        count = await self._provider_of(model).count_tokens(model.settings.wire_name, (ChatMessage("user", text),))
-        return count.count
+    async def _count(self, model: ModelSpec, text: str) -> int:
+        return (await self._count_tokens(model, (ChatMessage("user", text),))).count
 
-    async def _build(self, model: CatalogModel) -> BuiltPrompt:
-        provider = self._provider_of(model)
-        wire = model.settings.wire_name
-        base_tokens = (await provider.count_tokens(wire, self._base)).count
+    async def _build(self, model: ModelSpec) -> BuiltPrompt:
+        base_tokens = (await self._count_tokens(model, self._base)).count
         costs = self._costs.get(model.provider)
         if costs is None:  # one tokenizer per provider is close enough for budgeting
             empty = await self._count(model, "")
@@ -79,7 +69,8 @@ class PromptBuilder:
                 else:
                     costs.append(max(await self._count(model, render_item(item)) - empty, 0))
             self._costs[model.provider] = costs
-        budget = model.settings.context_window - base_tokens - self._reserved_output(model) - FRAMING_TOKENS
+        reserved = model.output_reservation(self._requested_output)
+        budget = model.context_window - base_tokens - reserved - FRAMING_TOKENS
         result = prune(self._context, costs, budget, self._strategy)
         dropped_sources = tuple(self._context[i].source for i in result.dropped_indices)
         return BuiltPrompt(self._place(result.kept), len(result.kept), result.dropped, dropped_sources)

@@ -1,0 +1,1 @@
+"""Context for a request: pruning items to a model's token budget (pruning.py)."""

@@ -1,0 +1,32 @@
+"""The configured models as callers see them (ListModels, CountTokens)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orchestrator.domain import ChatMessage, CircuitState, TokenCount
+from orchestrator.routing.catalog import ModelSpec
+from orchestrator.routing.router import Router
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStatus:
+    spec: ModelSpec
+    circuit_state: CircuitState
+
+
+class ModelDirectory:
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    def list(self) -> list[ModelStatus]:
+        """Default model first, then the rest in configuration order, each with its circuit state."""
+        return [ModelStatus(m, self._router.circuit_state(m)) for m in self._router.catalog.ordered()]
+
+    def states(self) -> list[tuple[str, CircuitState]]:
+        return [(s.spec.name, s.circuit_state) for s in self.list()]
+
+    async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[ModelSpec, TokenCount]:
+        """Tokens the messages take for the model (the default for an empty name), exactly where the provider can."""
+        model = self._router.catalog.get(model_name)
+        return model, await self._router.count_tokens(model, messages, exact=True)

@@ -1,0 +1,34 @@
+"""What the configuration says about each task type, as the pipeline uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from orchestrator.context.pruning import PruningStrategy
+from orchestrator.domain import SamplingParams
+from orchestrator.routing.policy import TaskRoute
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPolicy:
+    route: TaskRoute = field(default_factory=TaskRoute)
+    # Defaults for the sampling params a request leaves unset.
+    params: SamplingParams = field(default_factory=SamplingParams)
+    # Which context items survive when they do not all fit (a request may choose another).
+    strategy: PruningStrategy = field(default_factory=PruningStrategy)
+
+
+class Tasks:
+    """Task policies by name; a task type the configuration does not name gets the defaults."""
+
+    def __init__(self, policies: Mapping[str, TaskPolicy]) -> None:
+        self._policies = dict(policies)
+        self._default = TaskPolicy()
+
+    def get(self, task_type: str) -> TaskPolicy:
+        return self._policies.get(task_type, self._default)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._policies)

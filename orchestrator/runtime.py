@@ -1,0 +1,146 @@
+"""The validated settings turned into the runtime objects the service runs on, in one checked step.
+
+`orchestrator check-config` and `orchestrator serve` both call `build_runtime` (and `check_templates`), so
+check-config rejects exactly what serve would, naming the configuration path. Nothing below the composition
+root (app.py) sees a configuration class: the catalog, the router and the pipeline get plain types.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings
+from orchestrator.context.pruning import PruningStrategy, strategy_from_name
+from orchestrator.domain import SamplingParams
+from orchestrator.errors import ConfigError
+from orchestrator.pipeline.tasks import TaskPolicy
+from orchestrator.routing.catalog import ModelSpec
+from orchestrator.routing.health import BreakerSettings, BudgetSettings
+from orchestrator.routing.policy import RoutingPolicy, TaskRoute
+from orchestrator.templates.loader import load_directory
+from orchestrator.templates.registry import TemplateRegistry
+from orchestrator.templates.renderer import RenderLimits, TemplateCompiler
+from orchestrator.templates.store import MemoryTemplateStore
+
+log = logging.getLogger(__name__)
+DEFAULT_TEMPLATES_DIRECTORY = "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings  # the sections read as they are: server, providers (wire), templates, cache, state
+    models: tuple[ModelSpec, ...]
+    default_model: str
+    tasks: dict[str, TaskPolicy]
+    routing: RoutingPolicy
+    schema_reasks: int
+    max_concurrent_requests: int | None
+    # The seed template directory, when there is one to load.
+    templates_directory: Path | None
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Check what pydantic cannot (files, optional packages) and build the runtime types; ConfigError names paths."""
+    problems = [*_provider_problems(settings)]
+    directory = _templates_directory(settings, problems)
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+    return Runtime(
+        settings=settings,
+        models=tuple(_model(m, settings) for m in settings.models),
+        default_model=settings.default_model_name,
+        tasks={name: _task(task) for name, task in settings.tasks.items()},
+        routing=_routing(settings.routing),
+        schema_reasks=settings.routing.schema_reasks,
+        max_concurrent_requests=settings.routing.max_concurrent_requests,
+        templates_directory=directory,
+    )
+
+
+async def check_templates(runtime: Runtime) -> int:
+    """Load the seed templates into a throwaway registry exactly as serve would; returns how many there are."""
+    if runtime.templates_directory is None:
+        return 0
+    registry = TemplateRegistry(MemoryTemplateStore(), TemplateCompiler(render_limits(runtime.settings)))
+    return await load_directory(registry, runtime.templates_directory)
+
+
+def render_limits(settings: Settings) -> RenderLimits:
+    return RenderLimits(
+        max_template_chars=settings.templates.max_template_bytes,
+        max_output_chars=settings.templates.max_rendered_bytes,
+    )
+
+
+def _provider_problems(settings: Settings) -> list[str]:
+    problems = []
+    for name, provider in settings.providers.items():
+        if provider.type != "local":
+            continue
+        if importlib.util.find_spec("llama_cpp") is None:
+            problems.append(
+                f"providers.{name}: the embedded model needs the `local` extra (pip install 'llm-orchestrator[local]')"
+            )
+        if provider.model_path is not None and not Path(provider.model_path).is_file():
+            problems.append(f"providers.{name}.model_path: {provider.model_path} is not a file")
+    return problems
+
+
+def _templates_directory(settings: Settings, problems: list[str]) -> Path | None:
+    directory = settings.templates.directory
+    if not directory:
+        return None
+    path = Path(directory)
+    if path.is_dir():
+        return path
+    if directory == DEFAULT_TEMPLATES_DIRECTORY:  # only the default may be absent
+        log.warning("no templates directory at %s; starting without seed templates", path.resolve())
+        return None
+    problems.append(f"templates.directory: {directory} is not a directory")
+    return None
+
+
+def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
+    provider = settings.providers[model.provider]
+    return ModelSpec(
+        name=model.name,
+        provider=model.provider,
+        provider_type=provider.type,
+        wire_name=model.wire_name,
+        context_window=model.context_window,
+        max_output_tokens=model.max_output_tokens,
+        input_cost_per_million_tokens=model.input_cost_per_million_tokens,
+        output_cost_per_million_tokens=model.output_cost_per_million_tokens,
+        cached_input_cost_per_million_tokens=model.cached_input_cost_per_million_tokens,
+        capabilities=model.capabilities,
+        aliases=model.aliases,
+        weight=model.weight,
+        timeout_seconds=provider.timeout_seconds,
+        upstream_model=model.upstream_model or "",
+    )
+
+
+def _task(task: TaskSettings) -> TaskPolicy:
+    p = task.params
+    strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
+    return TaskPolicy(
+        route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
+        params=SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop),
+        strategy=strategy,
+    )
+
+
+def _routing(routing: RoutingSettings) -> RoutingPolicy:
+    b, r = routing.breaker, routing.retry_budget
+    return RoutingPolicy(
+        max_attempts_per_model=routing.max_attempts_per_model,
+        backoff_initial_seconds=routing.backoff_initial_seconds,
+        backoff_max_seconds=routing.backoff_max_seconds,
+        stream_idle_timeout_seconds=routing.stream_idle_timeout_seconds,
+        latency_ewma_alpha=routing.latency_ewma_alpha,
+        breaker=BreakerSettings(b.failure_threshold, b.cooldown_seconds, b.max_cooldown_seconds),
+        budget=BudgetSettings(r.max_tokens, r.token_ratio),
+    )
