@@ -42,6 +42,20 @@ class ServerSettings(_Strict):
     keepalive_timeout_seconds: float = Field(20.0, gt=0)
     # Clients may ping no more often than this while idle; faster pings get the connection closed.
     min_client_ping_interval_seconds: float = Field(10.0, gt=0)
+    # A server stream whose caller stops reading (HTTP/2 window closed) is cut after one write has waited this
+    # long; its upstream is closed at once.
+    stream_write_timeout_seconds: float = Field(30.0, gt=0)
+    # Connections: closed after this long without calls; closed (GOAWAY, then the grace for calls in flight)
+    # after this age, so clients re-resolve and new replicas take load; null turns either off.
+    max_connection_idle_seconds: float | None = Field(300.0, gt=0)
+    max_connection_age_seconds: float | None = Field(1800.0, gt=0)
+    max_connection_age_grace_seconds: float = Field(120.0, ge=0)
+    # A client must finish the HTTP/2 handshake within this time.
+    handshake_timeout_seconds: float = Field(10.0, gt=0)
+    # Concurrent streams per connection, and connections (null: the open-file limit less a reserve for upstream
+    # connections, stores and logs).
+    max_concurrent_streams: int = Field(1000, ge=1)
+    max_connections: int | None = Field(None, ge=1)
     log_level: LogLevel = "INFO"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import struct_pb2
@@ -26,6 +26,12 @@ from orchestrator.errors import FieldViolation, invalid_fields
 
 MAX_STOP_SEQUENCES = 4
 MAX_REQUEST_ID_CHARS = 128
+# Structs deeper than this are refused: nothing a template or a schema needs, and every consumer (templates,
+# schema validators, the cache key) walks them recursively.
+MAX_STRUCT_DEPTH = 32
+# google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
+MIN_TIMESTAMP_SECONDS = -62_135_596_800
+MAX_TIMESTAMP_SECONDS = 253_402_300_799
 
 ROLES = {
     common_pb2.ROLE_SYSTEM: "system",
@@ -75,7 +81,7 @@ class Problems:
             raise invalid_fields(f"{message}: {first.field}: {first.description}", self.violations)
 
 
-def value_to_python(value: struct_pb2.Value, path: str, problems: Problems) -> Any:
+def value_to_python(value: struct_pb2.Value, path: str, problems: Problems, depth: int = 1) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":
         return value.string_value
@@ -90,16 +96,20 @@ def value_to_python(value: struct_pb2.Value, path: str, problems: Problems) -> A
         return value.bool_value
     if kind == "null_value":
         return None
+    if kind in ("struct_value", "list_value") and depth >= MAX_STRUCT_DEPTH:
+        problems.add(path, f"nested more than {MAX_STRUCT_DEPTH} levels deep")
+        return None
     if kind == "struct_value":
-        return struct_to_dict(value.struct_value, path, problems)
+        return struct_to_dict(value.struct_value, path, problems, depth + 1)
     if kind == "list_value":
-        return [value_to_python(v, f"{path}[{i}]", problems) for i, v in enumerate(value.list_value.values)]
+        values = value.list_value.values
+        return [value_to_python(v, f"{path}[{i}]", problems, depth + 1) for i, v in enumerate(values)]
     problems.add(path, "value has no kind set (malformed google.protobuf.Value)")
     return None
 
 
-def struct_to_dict(struct: struct_pb2.Struct, path: str, problems: Problems) -> dict[str, Any]:
-    return {key: value_to_python(v, f"{path}.{key}", problems) for key, v in struct.fields.items()}
+def struct_to_dict(struct: struct_pb2.Struct, path: str, problems: Problems, depth: int = 1) -> dict[str, Any]:
+    return {key: value_to_python(v, f"{path}.{key}", problems, depth) for key, v in struct.fields.items()}
 
 
 def python_to_value(obj: Any) -> struct_pb2.Value:
@@ -132,13 +142,17 @@ def messages_from_proto(messages: Any, field: str, problems: Problems) -> list[C
     return result
 
 
-def _selection(proto: generation_pb2.ModelSelection) -> ModelSelection:
+def _selection(proto: generation_pb2.ModelSelection, problems: Problems) -> ModelSelection:
+    max_cost = proto.max_cost_usd if proto.HasField("max_cost_usd") else None
+    # NaN compares false with every price, so it would switch the cap off instead of failing.
+    if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
+        problems.add("selection.max_cost_usd", "must be a finite number of dollars, at least 0")
     return ModelSelection(
         preferred_model=proto.preferred_model,
         preferred_provider=proto.preferred_provider,
         required_capabilities=tuple(proto.required_capabilities),
         fallback_models=tuple(proto.fallback_models),
-        max_cost_usd=proto.max_cost_usd if proto.HasField("max_cost_usd") else None,
+        max_cost_usd=max_cost,
         max_latency_ms=proto.max_latency_ms if proto.HasField("max_latency_ms") else None,
     )
 
@@ -160,17 +174,31 @@ def _params(proto: generation_pb2.GenerationParams, problems: Problems) -> Sampl
     return SamplingParams(temperature, top_p, max_tokens, tuple(proto.stop))
 
 
-def _context(items: Any) -> list[ContextItem]:
-    return [
-        ContextItem(
-            content=item.content,
-            source=item.source,
-            relevance_score=item.relevance_score,
-            timestamp=item.timestamp.ToDatetime(tzinfo=UTC) if item.HasField("timestamp") else None,
-            token_count=item.token_count if item.HasField("token_count") else None,
+def _timestamp(item: Any, path: str, problems: Problems) -> datetime | None:
+    if not item.HasField("timestamp"):
+        return None
+    seconds, nanos = item.timestamp.seconds, item.timestamp.nanos
+    if not (MIN_TIMESTAMP_SECONDS <= seconds <= MAX_TIMESTAMP_SECONDS and 0 <= nanos < 1_000_000_000):
+        problems.add(path, "must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, nanos in [0, 1e9)")
+        return None
+    return item.timestamp.ToDatetime(tzinfo=UTC)
+
+
+def _context(items: Any, problems: Problems) -> list[ContextItem]:
+    result = []
+    for i, item in enumerate(items):
+        if not math.isfinite(item.relevance_score):
+            problems.add(f"context[{i}].relevance_score", "must be a finite number")
+        result.append(
+            ContextItem(
+                content=item.content,
+                source=item.source,
+                relevance_score=item.relevance_score if math.isfinite(item.relevance_score) else 0.0,
+                timestamp=_timestamp(item, f"context[{i}].timestamp", problems),
+                token_count=item.token_count if item.HasField("token_count") else None,
+            )
         )
-        for item in items
-    ]
+    return result
 
 
 def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | None) -> GenerationRequest:
@@ -197,10 +225,10 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         template_version=proto.template_version,
         variables=variables,
         messages=messages_from_proto(proto.messages, "messages", problems),
-        context=_context(proto.context),
+        context=_context(proto.context, problems),
         output_format=output_format or OutputFormat.TEXT,
         json_schema=schema,
-        selection=_selection(proto.selection),
+        selection=_selection(proto.selection, problems),
         params=_params(proto.params, problems),
         cache_policy=cache_policy or CachePolicy.DEFAULT,
         metadata=dict(proto.metadata),

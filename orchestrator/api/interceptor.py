@@ -7,6 +7,7 @@ histogram observation and (only when tracing is on) one span.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -20,10 +21,14 @@ from orchestrator.telemetry.tracing import TRACING
 def _code(context: grpc.aio.ServicerContext, error: BaseException) -> str:
     if isinstance(error, asyncio.CancelledError | GeneratorExit):  # the caller went away
         return "CANCELLED"
+    return _code_set(context) or "UNKNOWN"
+
+
+def _code_set(context: grpc.aio.ServicerContext) -> str:
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return code.name
-    return "UNKNOWN" if code is None else str(code)
+    return "" if code is None else str(code)
 
 
 class _MethodRecorder:
@@ -76,20 +81,36 @@ class TelemetryInterceptor(grpc.aio.ServerInterceptor):
         if handler.response_streaming:
             recorder = _MethodRecorder(self._metrics, method, "server_stream")
             stream_behavior = handler.unary_stream
+            if inspect.isasyncgenfunction(stream_behavior):
 
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-                begun, code = recorder.begin(context), "OK"
-                try:
-                    async for response in stream_behavior(request, context):
-                        yield response
-                except BaseException as error:
-                    code = _code(context, error)
-                    raise
-                finally:
-                    recorder.end(begun, code)
+                async def stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                    begun, code = recorder.begin(context), "OK"
+                    try:
+                        async for response in stream_behavior(request, context):
+                            yield response
+                    except BaseException as error:
+                        code = _code(context, error)
+                        raise
+                    finally:
+                        recorder.end(begun, code)
 
+                wrapped: Callable[..., Any] = stream
+            else:  # reader/writer style (our deadline-bounded streams, health's Watch)
+
+                async def write_stream(request: Any, context: grpc.aio.ServicerContext) -> None:
+                    begun, code = recorder.begin(context), "OK"
+                    try:
+                        await stream_behavior(request, context)
+                        code = _code_set(context) or code  # a status queued without raising (a cut stream)
+                    except BaseException as error:
+                        code = _code(context, error)
+                        raise
+                    finally:
+                        recorder.end(begun, code)
+
+                wrapped = write_stream
             return grpc.unary_stream_rpc_method_handler(
-                stream, handler.request_deserializer, handler.response_serializer
+                wrapped, handler.request_deserializer, handler.response_serializer
             )
 
         recorder = _MethodRecorder(self._metrics, method, "unary")

@@ -12,10 +12,12 @@ from orchestrator_client.v1 import generation_pb2, templates_pb2
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
 from orchestrator.api.interceptor import TelemetryInterceptor
+from orchestrator.api.limits import connection_cap, raise_open_file_limit
 from orchestrator.api.reflection import enable_reflection
+from orchestrator.api.streams import StreamWriteDeadline
 from orchestrator.api.templates import TemplateServicer
 from orchestrator.app import App, build_app
-from orchestrator.config import Settings
+from orchestrator.config import ServerSettings, Settings
 from orchestrator.errors import ConfigError
 from orchestrator.runtime import Runtime, build_runtime
 from orchestrator.telemetry.metrics import Metrics
@@ -45,7 +47,28 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.http2.min_ping_interval_without_data_ms", int(s.min_client_ping_interval_seconds * 1000)),
         ("grpc.http2.max_ping_strikes", 2),
         ("grpc.so_reuseport", 0),
+        *connection_options(s),
     ]
+
+
+def connection_options(s: ServerSettings) -> list[tuple[str, int]]:
+    """Bounds on connections: idle time, age (so new replicas take load), handshake time, streams, count."""
+    options = [
+        ("grpc.max_connection_age_grace_ms", int(s.max_connection_age_grace_seconds * 1000)),
+        ("grpc.server_handshake_timeout_ms", int(s.handshake_timeout_seconds * 1000)),
+        ("grpc.max_concurrent_streams", s.max_concurrent_streams),
+        ("grpc.max_allowed_incoming_connections", connection_cap(s.max_connections)),
+    ]
+    if s.max_connection_idle_seconds is not None:
+        options.append(("grpc.max_connection_idle_ms", int(s.max_connection_idle_seconds * 1000)))
+    if s.max_connection_age_seconds is not None:
+        options.append(("grpc.max_connection_age_ms", int(s.max_connection_age_seconds * 1000)))
+    return options
+
+
+def _interceptors(settings: Settings, metrics: Metrics) -> list[grpc.aio.ServerInterceptor]:
+    # Telemetry outermost, so it sees how a stream cut by its write deadline ended.
+    return [TelemetryInterceptor(metrics), StreamWriteDeadline(settings.server.stream_write_timeout_seconds)]
 
 
 class OrchestratorServer:
@@ -58,13 +81,14 @@ class OrchestratorServer:
     def __init__(self, runtime: Runtime, metrics: Metrics, port: int | None, metrics_port: int | None) -> None:
         settings = runtime.settings
         self._stopping = False
+        raise_open_file_limit()
         self.metrics = metrics
         wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
         # 0 turns the metrics endpoint off; tests that want it on a free port pass -1.
         self.metrics_port = (
             metrics.serve(max(wanted_metrics, 0), _http_host(settings.server.host)) if wanted_metrics != 0 else 0
         )
-        self._server = grpc.aio.server(options=server_options(settings), interceptors=[TelemetryInterceptor(metrics)])
+        self._server = grpc.aio.server(options=server_options(settings), interceptors=_interceptors(settings, metrics))
         requested = settings.server.port if port is None else port
         self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
         if self.port == 0:

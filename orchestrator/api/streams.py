@@ -1,0 +1,131 @@
+"""A write deadline on every server stream, so a caller that stops reading cannot hold anything of ours.
+
+grpc.aio sends a message only as fast as the caller's HTTP/2 window lets it: a caller that stops reading (a zero
+window) leaves the write waiting forever, and with it the handler, the generation behind it and its upstream
+connection. Here every server-streaming handler runs in the reader/writer style and each message is written
+under `server.stream_write_timeout_seconds`. At most one message per stream is in flight (the send buffer is
+one message plus grpc's own transport buffer), and when a write waits longer:
+
+1. the response generator is closed at once, which closes the generation and its upstream connection;
+2. a DEADLINE_EXCEEDED status (reason STREAM_WRITE_TIMEOUT) is queued behind the unread data, so a caller
+   that reads again sees the stream end with it; if not even the first message went out, nothing can follow it;
+3. the handler ends. What grpc keeps of the call (its HTTP/2 stream and the one unsent message) goes when the
+   caller resets the stream, at its deadline, or when the connection is closed (keepalive, or the maximum
+   connection age plus its grace: `server.max_connection_age_*`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from orchestrator.api.status import to_status
+from orchestrator.errors import DeadlineExceededError, Reason
+
+log = logging.getLogger(__name__)
+
+
+class StreamWriteTimeout(Exception):
+    """A write waited longer than the stream write timeout: the caller is not reading."""
+
+
+class _DeadlineWriter:
+    """The servicer context as a coroutine-style handler sees it, with `write` bounded by the timeout."""
+
+    def __init__(self, context: grpc.aio.ServicerContext, timeout: float) -> None:
+        self._context = context
+        self._timeout = timeout
+        self.wrote = False  # the first message (and with it the response headers) went out
+
+    async def write(self, message: Any) -> None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._context.write(message)
+        except TimeoutError:
+            raise StreamWriteTimeout from None
+        self.wrote = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+async def _cut(context: grpc.aio.ServicerContext, writer: _DeadlineWriter, method: str, timeout: float) -> None:
+    log.warning(
+        "stream cut: the caller read nothing for %gs",
+        timeout,
+        extra={"method": method, "peer": context.peer(), "reason": Reason.STREAM_WRITE_TIMEOUT.value},
+    )
+    if not writer.wrote:
+        # The unsent first message carries the response headers; no status can be sent after it. Ending the
+        # handler as cancelled sends nothing more.
+        raise asyncio.CancelledError
+    status = to_status(
+        DeadlineExceededError(
+            f"the stream was cut: the caller read nothing for {timeout:g} s", reason=Reason.STREAM_WRITE_TIMEOUT
+        )
+    )
+    # abort() starts the status batch before it first waits; the batch completes only once the caller has read
+    # the data ahead of it, so do not wait for it. grpc sees the abort when the handler returns.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(0):
+            await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _bounded(behavior: Callable[..., Any], method: str, timeout: float) -> Callable[..., Awaitable[None]]:
+    if inspect.isasyncgenfunction(behavior):
+
+        async def from_generator(request: Any, context: grpc.aio.ServicerContext) -> None:
+            writer = _DeadlineWriter(context, timeout)
+            responses: AsyncIterator[Any] = behavior(request, context)
+            try:
+                async for response in responses:
+                    await writer.write(response)
+            except StreamWriteTimeout:
+                await responses.aclose()  # our side first: the generation and its upstream end here
+                await _cut(context, writer, method, timeout)
+            finally:
+                await responses.aclose()
+
+        return from_generator
+
+    async def from_coroutine(request: Any, context: grpc.aio.ServicerContext) -> None:
+        writer = _DeadlineWriter(context, timeout)
+        try:
+            await behavior(request, writer)
+        except StreamWriteTimeout:
+            await _cut(context, writer, method, timeout)
+
+    return from_coroutine
+
+
+class StreamWriteDeadline(grpc.aio.ServerInterceptor):
+    """Serves every server-streaming method (ours, health's Watch) through deadline-bounded writes."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_streaming or not handler.response_streaming:
+            return handler
+        wrapped = self._wrapped[method] = grpc.unary_stream_rpc_method_handler(
+            _bounded(handler.unary_stream, method, self._timeout),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+        return wrapped
