@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,13 @@ class ErrorDetails:
 class ServerProcess:
     """`python -m orchestrator serve` in a child process, on a free port."""
 
-    def __init__(self, config: dict[str, Any], tmp_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        tmp_path: Path,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         merged = {
             "server": {"host": "127.0.0.1", "port": 0},
             **config,
@@ -81,6 +88,7 @@ class ServerProcess:
             text=True,
             env=child_env,
             cwd=ROOT,
+            preexec_fn=preexec_fn,
         )
         self.port = self._read_port()
         self.target = f"127.0.0.1:{self.port}"

@@ -31,11 +31,12 @@ async def routed_server(
     metrics_port: int = 0,
     cache: dict[str, Any] | None = None,
     shared_state: dict[str, Any] | None = None,
+    server: dict[str, Any] | None = None,
     **routing: Any,
 ) -> AsyncIterator[OrchestratorClient]:
     settings = settings_from_mapping(
         {
-            "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 1},
+            "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 1, **(server or {})},
             "providers": {"upstream": provider or {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
             "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
             "default_model": "primary",
@@ -46,14 +47,14 @@ async def routed_server(
         },
         env={},
     )
-    server = await OrchestratorServer.create(settings, metrics_port=metrics_port)
-    await server.start()
+    running = await OrchestratorServer.create(settings, metrics_port=metrics_port)
+    await running.start()
     try:
-        async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=30) as client:
-            client.server = server  # type: ignore[attr-defined]  # tests read its metrics port
+        async with OrchestratorClient(f"127.0.0.1:{running.port}", default_timeout=30) as client:
+            client.server = running  # type: ignore[attr-defined]  # tests read its port and metrics port
             yield client
     finally:
-        await server.shutdown()
+        await running.shutdown()
 
 
 def ask(

@@ -26,9 +26,10 @@ from orchestrator.errors import FieldViolation, invalid_fields
 
 MAX_STOP_SEQUENCES = 4
 MAX_REQUEST_ID_CHARS = 128
-# Structs deeper than this are refused: nothing a template or a schema needs, and every consumer (templates,
-# schema validators, the cache key) walks them recursively.
-MAX_STRUCT_DEPTH = 32
+# Structs and lists deeper than this are refused: nothing a template or a schema needs, and every consumer
+# (templates, schema validators, the cache key) walks them recursively. (The protobuf decoder's own limit of 100
+# message levels stops a Struct at about 32 levels, a list at about 49.)
+MAX_STRUCT_DEPTH = 20
 # google.protobuf.Timestamp's own range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
 MIN_TIMESTAMP_SECONDS = -62_135_596_800
 MAX_TIMESTAMP_SECONDS = 253_402_300_799
