@@ -27,10 +27,23 @@ class PgServer:
     host: str
     port: int
     user: str = "postgres"
+    # A throwaway cluster's pg_ctl command (with -D) and start options, so a test may stop and start it again.
+    pg_ctl: tuple[str, ...] = ()
+    start_options: tuple[str, ...] = ()
 
     def dsn(self, database: str, search_path: str = "") -> str:
         query = f"?search_path={search_path}" if search_path else ""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}{query}"
+
+    def ctl(self, *args: str) -> None:
+        assert self.pg_ctl, "only a throwaway cluster is ours to stop and start"
+        subprocess.run(_as_postgres([*self.pg_ctl, *args]), check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self.ctl(*self.start_options)
+
+    def stop(self, mode: str = "fast") -> None:
+        self.ctl("-m", mode, "-w", "stop")
 
 
 def _listening(host: str, port: int) -> bool:
@@ -50,7 +63,8 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def _throwaway_cluster() -> Iterator[PgServer]:
+def throwaway_cluster() -> Iterator[PgServer]:
+    """A cluster of our own on a free port (never the shared one), removed at the end."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
     if not bins:
         pytest.skip("no PostgreSQL on 127.0.0.1:5432 and no /usr/lib/postgresql/*/bin to start one")
@@ -62,9 +76,15 @@ def _throwaway_cluster() -> Iterator[PgServer]:
     run = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(_as_postgres([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]), **run)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(_as_postgres([pg_ctl, "-D", data, "-o", options, "-l", f"{root}/log", "-w", "start"]), **run)
+    server = PgServer(
+        "127.0.0.1",
+        port,
+        pg_ctl=(pg_ctl, "-D", data),
+        start_options=("-o", options, "-l", f"{root}/log", "-w", "start"),
+    )
+    server.start()
     try:
-        yield PgServer("127.0.0.1", port)
+        yield server
     finally:
         subprocess.run(_as_postgres([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
@@ -75,7 +95,7 @@ def pg_server() -> Iterator[PgServer]:
     if _listening("127.0.0.1", 5432):
         yield PgServer("127.0.0.1", 5432)
         return
-    with _throwaway_cluster() as server:
+    with throwaway_cluster() as server:
         yield server
 
 

@@ -23,29 +23,49 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class ThrowawayRedis:
+    """A redis-server of our own on a free port; `kill()` and `start()` again on the same port."""
+
+    def __init__(self, data: str) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True, capture_output=True)
+            binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._args += ["--dir", data]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not _listening(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[ThrowawayRedis]:
+    with tempfile.TemporaryDirectory() as data:
+        server = ThrowawayRedis(data)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.kill()
+
+
 @contextmanager
 def redis_url() -> Iterator[str]:
     if _listening(6379):
         yield "redis://127.0.0.1:6379/0"
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True, capture_output=True)
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", data],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while not _listening(port):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start")
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with throwaway_redis() as server:
+        yield server.url
