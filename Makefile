@@ -11,7 +11,7 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 DEPS      := pyproject.toml clients/python/pyproject.toml
 
-.PHONY: run test lint proto proto-check buf bench clean
+.PHONY: run test lint proto proto-check buf bench attack clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ test: lint buf proto-check
 # for a ~2 minute smoke run). Prints a table, writes bench/results/latest.json (quick.json when quick).
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench
+
+# Not part of `make test` (~10 minutes): replays every attack of issue 13 against a copy of the service (fake upstream,
+# embedded model, throwaway PostgreSQL and Redis) and prints a table. ATTACK_ARGS="--code DIR" attacks another
+# checkout (e.g. the code before a change), ATTACK_ARGS="--only zero-window" a subset.
+attack: $(DEV_STAMP)
+	$(BIN)/python -m tests.attack $(ATTACK_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

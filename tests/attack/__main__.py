@@ -12,6 +12,10 @@ bystanders were served. `--code` runs the same cases against another checkout, e
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # before grpc starts: its INFO lines (GOAWAY...) are noise here
+
 import argparse
 import asyncio
 import contextlib
@@ -52,7 +56,7 @@ class Env:
         routing: dict[str, Any] = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
         if name.startswith("local"):
             providers["local"] = {"type": "local"}
-            routing["stream_idle_timeout_seconds"] = 10
+            routing["stream_idle_timeout_seconds"] = 5
         if name == "local-limited":
             routing["max_concurrent_requests"] = 8
         store = {"type": "sqlite", "path": str(self.workdir / f"{name}-templates.db")}

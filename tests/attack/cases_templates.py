@@ -118,11 +118,13 @@ async def deleted_seed_template_restart(env: Any, tally: Tally) -> None:
         await service.stop()
 
 
-async def _load(client: OrchestratorClient, call: Any, tally: Tally, seconds: float, rate: float = 50) -> None:
+async def _load(
+    client: OrchestratorClient, call: Any, tally: Tally, seconds: float, rate: float = 50, slow: float = 1.0
+) -> None:
     """`rate` calls a second for `seconds`, each within a bound."""
     started, calls = time.monotonic(), []
     while time.monotonic() - started < seconds:
-        calls.append(asyncio.create_task(probe(tally, call(), lambda r: r.code == C.OK, 6, 1.0)))
+        calls.append(asyncio.create_task(probe(tally, call(), lambda r: r.code == C.OK, 6, slow)))
         await asyncio.sleep(1 / rate)
     await asyncio.gather(*calls)
 
@@ -194,7 +196,8 @@ async def redis_outage(env: Any, tally: Tally, freeze: bool) -> None:
         else:
             redis.kill()
         try:
-            await _load(client, cached, tally, 3)
+            # Each Redis command may take its 0.5 s timeout (a lookup, a store, the holds): 2 s is not slow here.
+            await _load(client, cached, tally, 3, slow=2.0)
         finally:
             if freeze:
                 os.kill(redis.process.pid, signal.SIGCONT)
