@@ -3,8 +3,9 @@
 grpc.aio sends a message only as fast as the caller's HTTP/2 window lets it: a caller that stops reading (a zero
 window) leaves the write waiting forever, and with it the handler, the generation behind it and its upstream
 connection. Here every server-streaming handler runs in the reader/writer style and each message is written
-under `server.stream_write_timeout_seconds`. At most one message per stream is in flight (the send buffer is
-one message plus grpc's own transport buffer), and when a write waits longer:
+under `server.stream_write_timeout_seconds` (checked by one watchdog, so it may take up to a quarter more). At
+most one message per stream is in flight (the send buffer is one message plus grpc's own transport buffer), and
+when a write waits longer:
 
 1. the response generator is closed at once, which closes the generation and its upstream connection;
 2. a DEADLINE_EXCEEDED status (reason STREAM_WRITE_TIMEOUT) is queued behind the unread data, so a caller
@@ -36,23 +37,66 @@ class StreamWriteTimeout(Exception):
 
 
 class _DeadlineWriter:
-    """The servicer context as a coroutine-style handler sees it, with `write` bounded by the timeout."""
+    """The servicer context as a handler sees it, with `write` watched by the deadline."""
 
-    def __init__(self, context: grpc.aio.ServicerContext, timeout: float) -> None:
+    def __init__(self, context: grpc.aio.ServicerContext) -> None:
         self._context = context
-        self._timeout = timeout
+        self._task = asyncio.current_task()
+        self.waiting_since: float | None = None  # loop time at which the pending write started
+        self.timed_out = False
         self.wrote = False  # the first message (and with it the response headers) went out
 
     async def write(self, message: Any) -> None:
+        self.waiting_since = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(self._timeout):
-                await self._context.write(message)
-        except TimeoutError:
+            await self._context.write(message)
+        except asyncio.CancelledError:
+            if not self.timed_out:
+                raise  # the caller went away
+            if self._task is not None:
+                self._task.uncancel()  # the cancellation was ours, and is handled here
             raise StreamWriteTimeout from None
+        finally:
+            self.waiting_since = None
         self.wrote = True
+
+    def expire(self) -> None:
+        self.timed_out = True
+        if self._task is not None:
+            self._task.cancel()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
+
+
+class _Watchdog:
+    """One timer for every stream: a check every quarter of the timeout instead of a timer per message, which
+    would cost more than the rest of a delta's way through the server."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._writers: set[_DeadlineWriter] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self, writer: _DeadlineWriter) -> None:
+        self._writers.add(writer)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="stream-write-watchdog")
+
+    def forget(self, writer: _DeadlineWriter) -> None:
+        self._writers.discard(writer)
+
+    async def _run(self) -> None:
+        try:
+            while self._writers:
+                await asyncio.sleep(self.timeout / 4)
+                now = asyncio.get_running_loop().time()
+                for writer in list(self._writers):
+                    since = writer.waiting_since
+                    if since is not None and now - since >= self.timeout and not writer.timed_out:
+                        writer.expire()
+        finally:
+            self._task = None
 
 
 async def _cut(context: grpc.aio.ServicerContext, writer: _DeadlineWriter, method: str, timeout: float) -> None:
@@ -77,29 +121,34 @@ async def _cut(context: grpc.aio.ServicerContext, writer: _DeadlineWriter, metho
             await context.abort(status.code, status.details, status.trailing_metadata)
 
 
-def _bounded(behavior: Callable[..., Any], method: str, timeout: float) -> Callable[..., Awaitable[None]]:
+def _bounded(behavior: Callable[..., Any], method: str, watchdog: _Watchdog) -> Callable[..., Awaitable[None]]:
     if inspect.isasyncgenfunction(behavior):
 
         async def from_generator(request: Any, context: grpc.aio.ServicerContext) -> None:
-            writer = _DeadlineWriter(context, timeout)
+            writer = _DeadlineWriter(context)
+            watchdog.watch(writer)
             responses: AsyncIterator[Any] = behavior(request, context)
             try:
                 async for response in responses:
                     await writer.write(response)
             except StreamWriteTimeout:
                 await responses.aclose()  # our side first: the generation and its upstream end here
-                await _cut(context, writer, method, timeout)
+                await _cut(context, writer, method, watchdog.timeout)
             finally:
+                watchdog.forget(writer)
                 await responses.aclose()
 
         return from_generator
 
     async def from_coroutine(request: Any, context: grpc.aio.ServicerContext) -> None:
-        writer = _DeadlineWriter(context, timeout)
+        writer = _DeadlineWriter(context)
+        watchdog.watch(writer)
         try:
             await behavior(request, writer)
         except StreamWriteTimeout:
-            await _cut(context, writer, method, timeout)
+            await _cut(context, writer, method, watchdog.timeout)
+        finally:
+            watchdog.forget(writer)
 
     return from_coroutine
 
@@ -108,7 +157,7 @@ class StreamWriteDeadline(grpc.aio.ServerInterceptor):
     """Serves every server-streaming method (ours, health's Watch) through deadline-bounded writes."""
 
     def __init__(self, timeout: float) -> None:
-        self._timeout = timeout
+        self._watchdog = _Watchdog(timeout)
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
@@ -124,7 +173,7 @@ class StreamWriteDeadline(grpc.aio.ServerInterceptor):
         if handler is None or handler.request_streaming or not handler.response_streaming:
             return handler
         wrapped = self._wrapped[method] = grpc.unary_stream_rpc_method_handler(
-            _bounded(handler.unary_stream, method, self._timeout),
+            _bounded(handler.unary_stream, method, self._watchdog),
             handler.request_deserializer,
             handler.response_serializer,
         )
