@@ -7,7 +7,7 @@ import asyncio
 import base64
 
 from google.rpc import error_details_pb2, status_pb2
-from grpc_health.v1 import health_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.fakes import Behaviour, FakeUpstream
 from tests.routing_env import ask, routed_server
@@ -98,3 +98,13 @@ async def test_a_reader_slower_than_the_model_is_not_cut() -> None:
             last = event
         assert last.WhichOneof("event") == "final"
         assert words == 30
+
+
+async def test_health_watch_reports_the_status_through_the_interceptors() -> None:
+    async with FakeUpstream() as fake, routed_server(fake, **SETTINGS) as client:
+        watch = health_pb2_grpc.HealthStub(client.channel).Watch(health_pb2.HealthCheckRequest(service=""), timeout=5)
+
+        first = await anext(aiter(watch))
+        watch.cancel()
+
+        assert first.status == health_pb2.HealthCheckResponse.SERVING

@@ -11,7 +11,7 @@ from orchestrator_client.v1 import generation_pb2 as gen
 from orchestrator_client.v1 import templates_pb2
 
 from tests.attack.cases_templates import create_then_render, template
-from tests.attack.harness import Tally, ask, expect, probe
+from tests.attack.harness import Result, Tally, ask, expect, probe
 
 C = grpc.StatusCode
 INVALID = expect(C.INVALID_ARGUMENT)
@@ -50,19 +50,33 @@ def _nested(depth: int) -> struct_pb2.Struct:
     node = root
     for _ in range(depth):
         node = node.fields["a"].struct_value
+    node.fields["leaf"].string_value = "x"  # sets every Value on the way (an empty one has no kind)
     return root
 
 
+async def _too_deep(env: Any, tally: Tally, request: gen.GenerateRequest, field: str) -> None:
+    """Refused naming the deep field (not for another reason, such as a missing variable)."""
+    service = await env.service()
+    assert service.client is not None
+
+    def named(result: Result) -> bool:
+        violations = result.details.field_violations if result.details else {}
+        return INVALID(result) and any(path.startswith(f"{field}.a.a") for path in violations)
+
+    await probe(tally, service.client.generate(request, timeout=30), named, 10, 2)
+
+
 async def deep_variables(env: Any, tally: Tally) -> None:
-    request = ask()
-    request.variables.CopyFrom(_nested(30))
-    await _invalid(env, tally, request)
+    request = gen.GenerateRequest(template_id="code_generation")
+    request.variables.update({"requirement": "reverse a string"})
+    request.variables.fields["deep"].struct_value.CopyFrom(_nested(30))
+    await _too_deep(env, tally, request, "variables.deep")
 
 
 async def deep_json_schema(env: Any, tally: Tally) -> None:
     request = ask(output_format=gen.OUTPUT_FORMAT_JSON)
     request.json_schema.CopyFrom(_nested(30))
-    await _invalid(env, tally, request)
+    await _too_deep(env, tally, request, "json_schema")
 
 
 async def schema_missing_ref(env: Any, tally: Tally) -> None:

@@ -72,7 +72,7 @@ async def wedged_calls_lock_everyone_out(env: Any, tally: Tally) -> None:
     await asyncio.gather(*calls)
 
 
-async def local_stream_flood(env: Any, tally: Tally, streams: int = 200) -> None:
+async def local_stream_flood(env: Any, tally: Tally, streams: int = 1000) -> None:
     """Many concurrent streams to the embedded model: queue time must not count as a stalled stream."""
     service = await env.service("local")
     assert service.client is not None
@@ -82,11 +82,11 @@ async def local_stream_flood(env: Any, tally: Tally, streams: int = 200) -> None
 
     async def one(i: int) -> Result:
         request = ask(f"Say the number {i}.", model=LOCAL)
-        request.params.max_output_tokens = 8
-        return await outcome_of(_drain(client.stream_generate(request, timeout=120)))
+        request.params.max_output_tokens = 4
+        return await outcome_of(_drain(client.stream_generate(request, timeout=150)))
 
     async def counted(i: int) -> None:
-        await probe(tally, one(i), refused, 100, 100)
+        await probe(tally, one(i), refused, 160, 160)
 
     await asyncio.gather(*[counted(i) for i in range(streams)])
     models = await client.generation.ListModels(gen.ListModelsRequest(), timeout=10)
@@ -132,6 +132,6 @@ CASES = [
     ("4", "embedded: $ref loop", grammar_ref_loop),
     ("4", "embedded: allOf", grammar_all_of),
     ("4", "embedded: 8 wedged, limit 8", wedged_calls_lock_everyone_out),
-    ("4", "embedded: 200 concurrent streams", local_stream_flood),
+    ("4", "embedded: 1,000 concurrent streams", local_stream_flood),
     ("5", "unsatisfiable schema: cost booked", unsatisfiable_schema_cost),
 ]

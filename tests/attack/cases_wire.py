@@ -7,7 +7,8 @@ import contextlib
 import signal
 from typing import Any
 
-from grpc_health.v1 import health_pb2
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.attack.harness import Bystanders, Tally, ask
 from tests.fakes import Behaviour
@@ -52,8 +53,23 @@ async def zero_window_streams(env: Any, tally: Tally, streams: int = 1100, per_c
         others.report(tally)
 
 
+async def _watch_works(service: Any, tally: Tally) -> None:
+    """An ordinary Watch gets the current status (so the case below is about a Watch that really writes)."""
+    health = health_pb2_grpc.HealthStub(service.client.channel)
+    watch = health.Watch(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    try:
+        first = await asyncio.wait_for(anext(aiter(watch)), 5)
+        if first.status != health_pb2.HealthCheckResponse.SERVING:
+            tally.note(f"Watch said {first.status}", failing=True)
+    except (grpc.aio.AioRpcError, TimeoutError, StopAsyncIteration) as exc:
+        tally.note(f"health Watch is broken: {type(exc).__name__}", failing=True)
+    finally:
+        watch.cancel()
+
+
 async def watch_never_read_blocks_shutdown(env: Any, tally: Tally) -> None:
     service = await env.fresh("watch-shutdown")
+    await _watch_works(service, tally)
     async with SlowReader("127.0.0.1", service.port, window=0) as caller:
         await caller.call("/grpc.health.v1.Health/Watch", health_pb2.HealthCheckRequest(service=""))
         await asyncio.sleep(0.5)
