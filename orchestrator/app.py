@@ -18,6 +18,9 @@ from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOpera
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
 from orchestrator.pipeline.prepare import Preparer
+from orchestrator.pipeline.usage import UsageOperations
+from orchestrator.policy.counters import MemoryCounters, RedisCounters
+from orchestrator.policy.quotas import QuotaBook
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
 from orchestrator.redaction import SECRETS
@@ -41,6 +44,7 @@ class App:
     pipeline: Pipeline
     models: ModelDirectory
     templates: TemplateOperations
+    usage: UsageOperations
     metrics: Metrics
     # Closed in reverse order of creation.
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -66,7 +70,11 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     if settings.shared_state.redis_url is not None:
         state = settings.shared_state
         shared = SharedRedis(
-            _secret(state.redis_url), state.timeout_seconds, state.max_connections, metrics.shared_state_failed
+            _secret(state.redis_url),
+            state.timeout_seconds,
+            state.max_connections,
+            metrics.shared_state_failed,
+            state.key_prefix,
         )
         closers.append(shared.aclose)
     registry = TemplateRegistry(
@@ -83,26 +91,34 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers.append(router.aclose)
     models = ModelDirectory(router)
     metrics.watch_circuits(models.states)
-    cache = _response_cache(settings, shared)
+    cache = _response_cache(settings, shared, runtime.shared_cache_tasks)
     closers.append(cache.aclose)
+    quotas = QuotaBook(
+        runtime.limits,
+        RedisCounters(shared) if shared is not None else MemoryCounters(),
+        settings.auth.outage_limit_share,
+        metrics.quota_used,
+    )
+    closers.append(quotas.aclose)
     pipeline = Pipeline(
-        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks),
+        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks, quotas if runtime.limits else None),
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
         Observers(metrics, RequestLogger()),
     )
-    return App(runtime, pipeline, models, TemplateOperations(registry, models), metrics, closers)
+    usage = UsageOperations(quotas, runtime.services)
+    return App(runtime, pipeline, models, TemplateOperations(registry, models), usage, metrics, closers)
 
 
-def _response_cache(settings: Settings, shared: SharedRedis | None) -> ResponseCache:
+def _response_cache(settings: Settings, shared: SharedRedis | None, shared_tasks: frozenset[str]) -> ResponseCache:
     cache = settings.cache
     backends: dict[str, Callable[[], CacheBackend | None]] = {
         "none": lambda: None,
         "memory": lambda: MemoryCache(cache.max_entries),
         "redis": lambda: RedisCache(shared) if shared is not None else None,
     }
-    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy))
+    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy), shared_tasks)
 
 
 def _secret(value: SecretStr | None) -> str:

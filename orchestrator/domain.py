@@ -44,6 +44,26 @@ class CircuitState(enum.Enum):
     HALF_OPEN = "half_open"
 
 
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The service a call is made for: who spends, who owns, whose budget (anonymous when auth is off)."""
+
+    service: str = ANONYMOUS
+    admin: bool = False
+    # None: every task type / model; otherwise the allowed names (models by canonical name).
+    task_types: frozenset[str] | None = None
+    models: frozenset[str] | None = None
+
+    def may_use_task(self, task_type: str) -> bool:
+        return self.task_types is None or task_type in self.task_types
+
+    def may_use_model(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Role
@@ -132,6 +152,7 @@ class GenerationRequest:
     context_strategy: str = ""
     # Seconds left of the caller's deadline when the request arrived (None: no deadline).
     timeout: float | None = None
+    caller: Caller = field(default_factory=Caller)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,17 +23,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ThrowawayRedis:
-    """A redis-server of our own on a free port; `kill()` and `start()` again on the same port."""
+def _binary() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True, capture_output=True)
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    return binary
+
+
+class RedisProcess:
+    """A redis-server of our own on a free port; `kill()` it and `start()` it again on the same port."""
 
     def __init__(self, data: str) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True, capture_output=True)
-            binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self._args = [_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
         self._args += ["--dir", data]
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -52,9 +56,9 @@ class ThrowawayRedis:
 
 
 @contextmanager
-def throwaway_redis() -> Iterator[ThrowawayRedis]:
+def redis_process() -> Iterator[RedisProcess]:
     with tempfile.TemporaryDirectory() as data:
-        server = ThrowawayRedis(data)
+        server = RedisProcess(data)
         server.start()
         try:
             yield server
@@ -64,8 +68,16 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
 
 @contextmanager
 def redis_url() -> Iterator[str]:
+    """The machine's Redis when it runs (tests then use key prefixes of their own), else a throwaway one."""
     if _listening(6379):
         yield "redis://127.0.0.1:6379/0"
         return
-    with throwaway_redis() as server:
+    with throwaway_redis() as url:
+        yield url
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[str]:
+    """A redis-server of this test's own, on a free port: tests that stop or break Redis use this one."""
+    with redis_process() as server:
         yield server.url

@@ -15,7 +15,9 @@ from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import common_pb2, templates_pb2
 from orchestrator_client.v1 import generation_pb2 as gen
 
+from orchestrator.api.handlers import add_service
 from orchestrator.api.status import unary
+from orchestrator.domain import Caller
 from tests.helpers import ErrorDetails
 
 
@@ -126,14 +128,17 @@ class _Exhausting(health_pb2_grpc.HealthServicer):
     """A servicer method in the real status wrapper whose work runs out of memory, like a huge allocation would."""
 
     @unary
-    async def Check(self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext) -> None:
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext, caller: Caller
+    ) -> None:
         raise MemoryError
 
 
 @pytest_asyncio.fixture
 async def exhausting_target() -> AsyncIterator[str]:
     server = grpc.aio.server()
-    health_pb2_grpc.add_HealthServicer_to_server(_Exhausting(), server)
+    health = health_pb2.DESCRIPTOR.services_by_name["Health"]
+    add_service(server, _Exhausting(), health, lambda credentials: Caller())
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     yield f"127.0.0.1:{port}"

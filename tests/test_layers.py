@@ -15,7 +15,7 @@ LAYERS = [
     ["orchestrator.errors", "orchestrator.domain", "orchestrator.redaction", "orchestrator.catalog_defaults"],
     ["orchestrator.config", "orchestrator.observe", "orchestrator.logs"],
     ["orchestrator.telemetry", "orchestrator.state", "orchestrator.context"],
-    ["orchestrator.providers", "orchestrator.templates"],
+    ["orchestrator.providers", "orchestrator.templates", "orchestrator.policy"],
     ["orchestrator.routing"],
     ["orchestrator.pipeline"],
     ["orchestrator.runtime"],

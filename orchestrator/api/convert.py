@@ -12,6 +12,7 @@ from orchestrator_client.v1 import common_pb2, generation_pb2
 
 from orchestrator.domain import (
     CachePolicy,
+    Caller,
     ChatMessage,
     ContextItem,
     FinishReason,
@@ -202,7 +203,9 @@ def _context(items: Any, problems: Problems) -> list[ContextItem]:
     return result
 
 
-def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | None) -> GenerationRequest:
+def generate_request(
+    proto: generation_pb2.GenerateRequest, timeout: float | None, caller: Caller | None = None
+) -> GenerationRequest:
     problems = Problems()
     if len(proto.request_id) > MAX_REQUEST_ID_CHARS:
         problems.add("request_id", f"at most {MAX_REQUEST_ID_CHARS} characters")
@@ -235,6 +238,7 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         metadata=dict(proto.metadata),
         context_strategy=context_strategy or "",
         timeout=timeout,
+        caller=caller or Caller(),
     )
     problems.raise_if_any()
     return request

@@ -12,6 +12,8 @@ from orchestrator.pipeline.prompt import PromptBuilder
 from orchestrator.pipeline.shaping import Acceptance, reask_policy
 from orchestrator.pipeline.tasks import Tasks
 from orchestrator.pipeline.validation import check_shape, schema_validator
+from orchestrator.policy.authorization import check_model, check_task
+from orchestrator.policy.quotas import QuotaBook
 from orchestrator.routing.call import Call
 from orchestrator.routing.catalog import ModelSpec
 from orchestrator.routing.router import Router
@@ -28,15 +30,31 @@ class PreparedRequest:
 
 
 class Preparer:
-    def __init__(self, templates: TemplateRegistry, router: Router, tasks: Tasks, schema_reasks: int) -> None:
+    def __init__(
+        self,
+        templates: TemplateRegistry,
+        router: Router,
+        tasks: Tasks,
+        schema_reasks: int,
+        quotas: QuotaBook | None = None,
+    ) -> None:
         self._templates = templates
         self._router = router
         self._tasks = tasks
         self._schema_reasks = schema_reasks
+        self._quotas = quotas
 
     async def prepare(self, request: GenerationRequest, started: float | None = None) -> PreparedRequest:
         started = time.monotonic() if started is None else started
         check_shape(request)
+        caller = request.caller
+        check_task(caller, request.task_type)
+        selection = request.selection
+        named = [("selection.preferred_model", selection.preferred_model)]
+        named += [("selection.fallback_models", name) for name in selection.fallback_models]
+        for field, name in named:
+            if name:
+                check_model(caller, self._router.catalog.get(name, field).name)
         schema = schema_validator(request.json_schema)
         task = self._tasks.get(request.task_type)
         rendered = None
@@ -48,7 +66,8 @@ class Preparer:
         params = request.params.merged_over(task.params)
         # A rough count (4 characters a token) is enough to compare costs; windows are checked exactly later.
         prompt_estimate = sum(len(m.content) for m in messages) // 4
-        plan = self._router.plan(request.selection, task.route, prompt_estimate, params.max_output_tokens)
+        allowed = None if caller.models is None else lambda m: caller.may_use_model(m.name)
+        plan = self._router.plan(selection, task.route, prompt_estimate, params.max_output_tokens, allowed)
         strategy = task.strategy
         if request.context_strategy:
             weights = strategy.relevance_weight, strategy.recency_weight
@@ -64,7 +83,9 @@ class Preparer:
         )
         accept = Acceptance(request.output_format, str(request.variables.get("language", "")), schema)
         deadline = started + request.timeout if request.timeout else None
-        call = Call(prompt, params, deadline, request.json_schema, accept, reask_policy(schema, self._schema_reasks))
+        spend = self._quotas.spend(caller, request.task_type) if self._quotas is not None else None
+        reask = reask_policy(schema, self._schema_reasks)
+        call = Call(prompt, params, deadline, request.json_schema, accept, reask, spend)
         version = rendered.template.version if rendered else ""
         annotate_prepared(request, version, plan)
         return PreparedRequest(request, call, plan, version, started)

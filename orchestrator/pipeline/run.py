@@ -57,7 +57,9 @@ class Pipeline:
             with self._admission.admit():
                 progress.prepared = prepared = await self._preparer.prepare(request, started)
                 result = await self._cache.lookup(request, prepared.template_version)
-                if result is None:
+                if result is not None:
+                    await _count_request(prepared)
+                else:
                     finished = await self._router.complete(prepared.plan, prepared.call)
                     result = _result(prepared, finished, finished.accepted)
                     await self._cache.store(request, prepared.template_version, result)
@@ -91,6 +93,7 @@ class Pipeline:
         progress.prepared = prepared = await self._preparer.prepare(request, started)
         cached = await self._cache.lookup(request, prepared.template_version)
         if cached is not None:
+            await _count_request(prepared)
             progress.ttft, progress.result = time.monotonic() - started, cached
             yield StreamStarted(request.request_id, cached.model, cached.provider)
             yield TextDelta(cached.text)
@@ -110,6 +113,12 @@ class Pipeline:
             await events.aclose()
         if progress.result is not None:
             await self._cache.store(request, prepared.template_version, progress.result)
+
+
+async def _count_request(prepared: PreparedRequest) -> None:
+    """A cached answer costs no tokens but counts against the caller's request limits."""
+    if prepared.call.spend is not None:
+        await prepared.call.spend.count_request()
 
 
 def _result(prepared: PreparedRequest, finished: RouteFinished, shaped: ShapedAnswer) -> GenerationResult:

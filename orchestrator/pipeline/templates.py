@@ -1,12 +1,18 @@
-"""The template RPCs as domain operations: store, read, list, render (with its token count), delete."""
+"""The template RPCs as domain operations: store, read, list, render (with its token count), delete.
+
+Every service may read and render any template; only the service that created a template (its owner) or
+an admin may add versions or delete them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestrator.domain import ChatMessage, TokenCount
+from orchestrator.domain import Caller, ChatMessage, TokenCount
+from orchestrator.errors import NotFoundError
 from orchestrator.pipeline.models import ModelDirectory
+from orchestrator.policy.authorization import check_template_write
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.registry import TemplateRegistry
 from orchestrator.templates.store import TemplatePage
@@ -27,8 +33,15 @@ class TemplateOperations:
         self._registry = registry
         self._models = models
 
-    async def create(self, template: PromptTemplate) -> PromptTemplate:
-        return await self._registry.create(template)
+    async def _owner(self, template_id: str) -> str | None:
+        try:
+            return (await self._registry.get(template_id)).owner
+        except NotFoundError:
+            return None
+
+    async def create(self, caller: Caller, template: PromptTemplate) -> PromptTemplate:
+        check_template_write(caller, template.template_id, await self._owner(template.template_id))
+        return await self._registry.create(replace(template, owner=caller.service))
 
     async def get(self, template_id: str, version: str = "") -> PromptTemplate:
         return await self._registry.get(template_id, version)
@@ -36,10 +49,14 @@ class TemplateOperations:
     async def list(self, page_size: int, page_token: str = "", use_case: str = "") -> TemplatePage:
         return await self._registry.list(page_size, page_token, use_case)
 
-    async def render(self, template_id: str, version: str, variables: dict[str, Any], model: str) -> RenderPreview:
+    async def render(
+        self, caller: Caller, template_id: str, version: str, variables: dict[str, Any], model: str
+    ) -> RenderPreview:
         rendered = await self._registry.render(template_id, version, variables)
-        spec, count = await self._models.count_tokens(model, rendered.messages)
+        spec, count = await self._models.count_tokens(caller, model, rendered.messages)
         return RenderPreview(rendered.messages, rendered.template.version, spec.name, count)
 
-    async def delete(self, template_id: str, version: str = "", etag: str = "") -> list[str]:
+    async def delete(self, caller: Caller, template_id: str, version: str = "", etag: str = "") -> list[str]:
+        target = await self._registry.get(template_id, version)  # NOT_FOUND before PERMISSION_DENIED
+        check_template_write(caller, template_id, target.owner)
         return await self._registry.delete(template_id, version, etag)

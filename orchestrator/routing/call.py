@@ -40,6 +40,22 @@ class Reask:
     turns: Callable[[str, InvalidModelOutputError], tuple[ChatMessage, ...]]
 
 
+class SpendGuard(Protocol):
+    """Books each upstream attempt against the caller's budgets (orchestrator.policy.quotas.RequestSpend)."""
+
+    async def count_request(self) -> None:
+        """Count the request without any upstream call (answered from the cache)."""
+        ...
+
+    async def reserve(self, tokens: int, cost: float) -> object:
+        """Reserve the attempt's worst case; raises RESOURCE_EXHAUSTED when a budget would be overshot."""
+        ...
+
+    def settle(self, reservation: object, tokens: int, cost: float) -> None:
+        """Replace the reservation with what the attempt really used."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One routed request: what to send, with which limits, until when, and what answer is acceptable."""
@@ -50,6 +66,7 @@ class Call:
     json_schema: dict[str, Any] | None = None
     accept: Acceptance | None = None
     reask: Reask | None = None
+    spend: SpendGuard | None = None
     # The ledger: every upstream attempt, appended as it happens, so that usage and cost are booked whatever
     # the outcome (an error, a rejected answer, a cancelled call).
     attempts: list[Attempt] = field(default_factory=list)

@@ -31,7 +31,7 @@ from tests.attack import cases_input, cases_model, cases_templates, cases_wire
 from tests.attack.harness import Service, Tally, supported
 from tests.fakes import FakeUpstream
 from tests.pg import throwaway_cluster
-from tests.redis_server import throwaway_redis
+from tests.redis_server import redis_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = [*cases_templates.CASES, *cases_wire.CASES, *cases_model.CASES, *cases_input.CASES]
@@ -169,7 +169,7 @@ async def main(args: argparse.Namespace) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="orch-attack-") as tmp,
         throwaway_cluster() as pg,
-        throwaway_redis() as redis,
+        redis_process() as redis,
     ):
         async with FakeUpstream() as fake:
             env = Env(Path(args.code).resolve(), Path(tmp), fake, pg, redis)

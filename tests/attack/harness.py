@@ -124,7 +124,9 @@ async def probe(
 
 def supported(code: Path, key: str) -> bool:
     """Does the code under test know this setting? (So one harness runs before and after a change.)"""
-    return key in (code / "orchestrator" / "config.py").read_text()
+    config = code / "orchestrator"
+    sources = [config / "config.py", *sorted((config / "config").glob("*.py"))]
+    return any(key in path.read_text() for path in sources if path.exists())
 
 
 class Service:

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from orchestrator_client.v1 import common_pb2 as orchestrator_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forchestrator/v1/templates.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1corchestrator/v1/common.proto\"V\n\x10TemplateMetadata\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x11\n\tuse_cases\x18\x02 \x03(\t\x12\x1a\n\x12recommended_models\x18\x03 \x03(\t\"\xe5\x02\n\x0ePromptTemplate\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0esystem_message\x18\x03 \x01(\t\x12\x1d\n\x15user_message_template\x18\x04 \x01(\t\x12\x1a\n\x12required_variables\x18\x05 \x03(\t\x12\x33\n\x12optional_variables\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08metadata\x18\x07 \x01(\x0b\x32!.orchestrator.v1.TemplateMetadata\x12\x31\n\x10variables_schema\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\"J\n\x15\x43reateTemplateRequest\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"K\n\x16\x43reateTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\":\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"H\n\x13GetTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"O\n\x14ListTemplatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\"d\n\x15ListTemplatesResponse\x12\x32\n\ttemplates\x18\x01 \x03(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x15RenderTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\tvariables\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05model\x18\x04 \x01(\t\"\x98\x01\n\x16RenderTemplateResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x1d\n\x15token_count_estimated\x18\x05 \x01(\x08\"K\n\x15\x44\x65leteTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"2\n\x16\x44\x65leteTemplateResponse\x12\x18\n\x10\x64\x65leted_versions\x18\x01 \x03(\t2\xf4\x03\n\x0fTemplateService\x12\x61\n\x0e\x43reateTemplate\x12&.orchestrator.v1.CreateTemplateRequest\x1a\'.orchestrator.v1.CreateTemplateResponse\x12X\n\x0bGetTemplate\x12#.orchestrator.v1.GetTemplateRequest\x1a$.orchestrator.v1.GetTemplateResponse\x12^\n\rListTemplates\x12%.orchestrator.v1.ListTemplatesRequest\x1a&.orchestrator.v1.ListTemplatesResponse\x12\x61\n\x0eRenderTemplate\x12&.orchestrator.v1.RenderTemplateRequest\x1a\'.orchestrator.v1.RenderTemplateResponse\x12\x61\n\x0e\x44\x65leteTemplate\x12&.orchestrator.v1.DeleteTemplateRequest\x1a\'.orchestrator.v1.DeleteTemplateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forchestrator/v1/templates.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1corchestrator/v1/common.proto\"V\n\x10TemplateMetadata\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x11\n\tuse_cases\x18\x02 \x03(\t\x12\x1a\n\x12recommended_models\x18\x03 \x03(\t\"\xf4\x02\n\x0ePromptTemplate\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0esystem_message\x18\x03 \x01(\t\x12\x1d\n\x15user_message_template\x18\x04 \x01(\t\x12\x1a\n\x12required_variables\x18\x05 \x03(\t\x12\x33\n\x12optional_variables\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08metadata\x18\x07 \x01(\x0b\x32!.orchestrator.v1.TemplateMetadata\x12\x31\n\x10variables_schema\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\x12\r\n\x05owner\x18\x0b \x01(\t\"J\n\x15\x43reateTemplateRequest\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"K\n\x16\x43reateTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\":\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"H\n\x13GetTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"O\n\x14ListTemplatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\"d\n\x15ListTemplatesResponse\x12\x32\n\ttemplates\x18\x01 \x03(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x15RenderTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\tvariables\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05model\x18\x04 \x01(\t\"\x98\x01\n\x16RenderTemplateResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x1d\n\x15token_count_estimated\x18\x05 \x01(\x08\"K\n\x15\x44\x65leteTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"2\n\x16\x44\x65leteTemplateResponse\x12\x18\n\x10\x64\x65leted_versions\x18\x01 \x03(\t2\xf4\x03\n\x0fTemplateService\x12\x61\n\x0e\x43reateTemplate\x12&.orchestrator.v1.CreateTemplateRequest\x1a\'.orchestrator.v1.CreateTemplateResponse\x12X\n\x0bGetTemplate\x12#.orchestrator.v1.GetTemplateRequest\x1a$.orchestrator.v1.GetTemplateResponse\x12^\n\rListTemplates\x12%.orchestrator.v1.ListTemplatesRequest\x1a&.orchestrator.v1.ListTemplatesResponse\x12\x61\n\x0eRenderTemplate\x12&.orchestrator.v1.RenderTemplateRequest\x1a\'.orchestrator.v1.RenderTemplateResponse\x12\x61\n\x0e\x44\x65leteTemplate\x12&.orchestrator.v1.DeleteTemplateRequest\x1a\'.orchestrator.v1.DeleteTemplateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,27 +37,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TEMPLATEMETADATA']._serialized_start=145
   _globals['_TEMPLATEMETADATA']._serialized_end=231
   _globals['_PROMPTTEMPLATE']._serialized_start=234
-  _globals['_PROMPTTEMPLATE']._serialized_end=591
-  _globals['_CREATETEMPLATEREQUEST']._serialized_start=593
-  _globals['_CREATETEMPLATEREQUEST']._serialized_end=667
-  _globals['_CREATETEMPLATERESPONSE']._serialized_start=669
-  _globals['_CREATETEMPLATERESPONSE']._serialized_end=744
-  _globals['_GETTEMPLATEREQUEST']._serialized_start=746
-  _globals['_GETTEMPLATEREQUEST']._serialized_end=804
-  _globals['_GETTEMPLATERESPONSE']._serialized_start=806
-  _globals['_GETTEMPLATERESPONSE']._serialized_end=878
-  _globals['_LISTTEMPLATESREQUEST']._serialized_start=880
-  _globals['_LISTTEMPLATESREQUEST']._serialized_end=959
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=961
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=1061
-  _globals['_RENDERTEMPLATEREQUEST']._serialized_start=1063
-  _globals['_RENDERTEMPLATEREQUEST']._serialized_end=1183
-  _globals['_RENDERTEMPLATERESPONSE']._serialized_start=1186
-  _globals['_RENDERTEMPLATERESPONSE']._serialized_end=1338
-  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1340
-  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1415
-  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1417
-  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1467
-  _globals['_TEMPLATESERVICE']._serialized_start=1470
-  _globals['_TEMPLATESERVICE']._serialized_end=1970
+  _globals['_PROMPTTEMPLATE']._serialized_end=606
+  _globals['_CREATETEMPLATEREQUEST']._serialized_start=608
+  _globals['_CREATETEMPLATEREQUEST']._serialized_end=682
+  _globals['_CREATETEMPLATERESPONSE']._serialized_start=684
+  _globals['_CREATETEMPLATERESPONSE']._serialized_end=759
+  _globals['_GETTEMPLATEREQUEST']._serialized_start=761
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=819
+  _globals['_GETTEMPLATERESPONSE']._serialized_start=821
+  _globals['_GETTEMPLATERESPONSE']._serialized_end=893
+  _globals['_LISTTEMPLATESREQUEST']._serialized_start=895
+  _globals['_LISTTEMPLATESREQUEST']._serialized_end=974
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=976
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=1076
+  _globals['_RENDERTEMPLATEREQUEST']._serialized_start=1078
+  _globals['_RENDERTEMPLATEREQUEST']._serialized_end=1198
+  _globals['_RENDERTEMPLATERESPONSE']._serialized_start=1201
+  _globals['_RENDERTEMPLATERESPONSE']._serialized_end=1353
+  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1355
+  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1430
+  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1432
+  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1482
+  _globals['_TEMPLATESERVICE']._serialized_start=1485
+  _globals['_TEMPLATESERVICE']._serialized_end=1985
 # @@protoc_insertion_point(module_scope)

@@ -22,7 +22,7 @@ class TemplateMetadata(_message.Message):
     def __init__(self, description: _Optional[str] = ..., use_cases: _Optional[_Iterable[str]] = ..., recommended_models: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PromptTemplate(_message.Message):
-    __slots__ = ("template_id", "version", "system_message", "user_message_template", "required_variables", "optional_variables", "metadata", "variables_schema", "create_time", "etag")
+    __slots__ = ("template_id", "version", "system_message", "user_message_template", "required_variables", "optional_variables", "metadata", "variables_schema", "create_time", "etag", "owner")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class PromptTemplate(_message.Message):
     VARIABLES_SCHEMA_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     version: str
     system_message: str
@@ -43,7 +44,8 @@ class PromptTemplate(_message.Message):
     variables_schema: _struct_pb2.Struct
     create_time: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., system_message: _Optional[str] = ..., user_message_template: _Optional[str] = ..., required_variables: _Optional[_Iterable[str]] = ..., optional_variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[TemplateMetadata, _Mapping]] = ..., variables_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    owner: str
+    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., system_message: _Optional[str] = ..., user_message_template: _Optional[str] = ..., required_variables: _Optional[_Iterable[str]] = ..., optional_variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[TemplateMetadata, _Mapping]] = ..., variables_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class CreateTemplateRequest(_message.Message):
     __slots__ = ("template",)

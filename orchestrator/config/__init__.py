@@ -1,0 +1,48 @@
+"""The configuration: sections (sections.py, auth.py), the whole file and its loading (settings.py)."""
+
+from orchestrator.config.auth import AuthSettings, LimitSettings, ServiceSettings, TlsSettings
+from orchestrator.config.sections import (
+    BreakerConfig,
+    CacheSettings,
+    LogLevel,
+    ModelSettings,
+    ParamsSettings,
+    ProviderSettings,
+    ProviderType,
+    RetryBudgetConfig,
+    RoutingSettings,
+    ServerSettings,
+    SharedStateSettings,
+    TaskCacheSettings,
+    TaskSettings,
+    TelemetrySettings,
+    TemplateSettings,
+    TemplateStoreSettings,
+)
+from orchestrator.config.settings import Settings, load_settings, settings_from_mapping
+
+__all__ = [
+    "AuthSettings",
+    "BreakerConfig",
+    "CacheSettings",
+    "LimitSettings",
+    "LogLevel",
+    "ModelSettings",
+    "ParamsSettings",
+    "ProviderSettings",
+    "ProviderType",
+    "RetryBudgetConfig",
+    "RoutingSettings",
+    "ServerSettings",
+    "ServiceSettings",
+    "Settings",
+    "SharedStateSettings",
+    "TaskCacheSettings",
+    "TaskSettings",
+    "TelemetrySettings",
+    "TemplateSettings",
+    "TemplateStoreSettings",
+    "TlsSettings",
+    "load_settings",
+    "settings_from_mapping",
+]
