@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-import urllib.request
 from typing import Any
 
 import grpc
 from orchestrator_client.v1 import generation_pb2 as gen
 
-from tests.attack.harness import Bystanders, Result, Tally, ask, expect, outcome_of, probe
+from tests.attack.harness import Bystanders, Result, Tally, ask, expect, metric_sum, outcome_of, probe
 from tests.fakes import Behaviour
 
 C = grpc.StatusCode
@@ -100,10 +98,7 @@ async def _drain(events: Any) -> int:
 
 
 def _cost_booked(metrics_port: int, model: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
-        text = reply.read().decode()
-    pattern = rf'^llm_request_cost_dollars_total\{{[^}}]*model="{model}"[^}}]*\}} (\S+)$'
-    return sum(float(m) for m in re.findall(pattern, text, re.MULTILINE))
+    return metric_sum(metrics_port, "llm_request_cost_dollars_total", model=model)
 
 
 async def unsatisfiable_schema_cost(env: Any, tally: Tally) -> None:

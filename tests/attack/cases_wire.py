@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.attack.harness import Bystanders, Tally, ask
+from tests.attack.harness import Bystanders, Tally, ask, metric_sum
 from tests.fakes import Behaviour
 from tests.slow_reader import SlowReader
 
@@ -27,10 +27,19 @@ async def _until(condition: Any, seconds: float) -> bool:
 
 
 async def zero_window_streams(env: Any, tally: Tally, streams: int = 1100, per_connection: int = 550) -> None:
-    """The issue's slow readers: streams on connections whose windows are zero, pinning upstream connections."""
+    """The issue's slow readers: streams on connections whose windows are zero, pinning upstream connections.
+
+    Cut means: the server ended the call (it is counted in grpc_server_handled_total) and closed its upstream
+    connection, within the write timeout (2 s here) plus slack, while the callers are still connected.
+    """
     service = await env.service()
     fake = env.fake
     fake.enqueue(*[Behaviour(text="one two three four five six", stall_after=3)] * streams, model="primary")
+
+    def handled() -> float:
+        return metric_sum(service.metrics_port, "grpc_server_handled_total", grpc_method="StreamGenerate")
+
+    before = await asyncio.to_thread(handled)
     async with contextlib.AsyncExitStack() as stack:
         callers = [
             await stack.enter_async_context(SlowReader("127.0.0.1", service.port, window=0))
@@ -39,15 +48,19 @@ async def zero_window_streams(env: Any, tally: Tally, streams: int = 1100, per_c
         for caller in callers:
             for i in range(per_connection):
                 await caller.call(STREAM, ask(f"never read {i}"))
-        if not await _until(lambda: fake.request_count >= streams, 30):
-            tally.note(f"only {fake.request_count} of {streams} streams reached the upstream", failing=True)
-        opened = fake.request_count
-        # Cut means: the upstream connection is closed within the write timeout (2 s here) plus slack.
-        await _until(lambda: fake.disconnects >= opened, 10)
-        cut = min(fake.disconnects, streams)
-        tally.tried, tally.clean, tally.hung = streams, cut, streams - cut
-        if tally.hung:
-            tally.note("upstream connections still held by callers that read nothing", failing=True)
+        await _until(lambda: fake.request_count >= streams, 20)
+        for _ in range(20):  # until every stream has ended (or the bound)
+            ended = await asyncio.to_thread(handled) - before
+            if ended >= streams and fake.disconnects >= fake.request_count:
+                break
+            await asyncio.sleep(0.5)
+        held = fake.request_count - fake.disconnects
+        tally.tried, tally.clean = streams, int(min(ended, streams))
+        tally.hung = streams - tally.clean
+        if held:
+            tally.note(f"{held} upstream connections still held by callers that read nothing", failing=True)
+        if any(caller.closed_by_server.is_set() for caller in callers):
+            tally.note("a slow caller's whole connection was closed")
         async with Bystanders(service, fake) as others:
             await asyncio.sleep(5)
         others.report(tally)

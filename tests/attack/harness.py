@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,17 @@ async def probe(
     else:
         tally.count("clean")
     return result
+
+
+def metric_sum(port: int, name: str, **labels: str) -> float:
+    """The sum of a Prometheus metric's samples (from the server's /metrics) whose labels include these."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    total = 0.0
+    for match in re.finditer(rf"^{name}\{{([^}}]*)\}} (\S+)$", text, re.MULTILINE):
+        if all(f'{key}="{value}"' in match[1] for key, value in labels.items()):
+            total += float(match[2])
+    return total
 
 
 def supported(code: Path, key: str) -> bool:
