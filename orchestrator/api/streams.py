@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -99,12 +100,34 @@ class _Watchdog:
             self._task = None
 
 
+class _CutLog:
+    """One warning per cut, but at most one line per interval: a flood of slow readers must not flood the log."""
+
+    INTERVAL = 10.0
+
+    def __init__(self) -> None:
+        self._last = -self.INTERVAL
+        self._unlogged = 0
+
+    def cut(self, context: grpc.aio.ServicerContext, method: str, timeout: float) -> None:
+        now = time.monotonic()
+        self._unlogged += 1
+        if now - self._last < self.INTERVAL:
+            return
+        log.warning(
+            "stream cut: the caller read nothing for %gs (%d streams cut since the last line)",
+            timeout,
+            self._unlogged,
+            extra={"method": method, "peer": context.peer(), "reason": Reason.STREAM_WRITE_TIMEOUT.value},
+        )
+        self._last, self._unlogged = now, 0
+
+
+_CUT_LOG = _CutLog()
+
+
 async def _cut(context: grpc.aio.ServicerContext, writer: _DeadlineWriter, method: str, timeout: float) -> None:
-    log.warning(
-        "stream cut: the caller read nothing for %gs",
-        timeout,
-        extra={"method": method, "peer": context.peer(), "reason": Reason.STREAM_WRITE_TIMEOUT.value},
-    )
+    _CUT_LOG.cut(context, method, timeout)
     if not writer.wrote:
         # The unsent first message carries the response headers; no status can be sent after it. Ending the
         # handler as cancelled sends nothing more.
