@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from orchestrator.config.auth import LimitSettings, TlsSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.context import TaskConversationSettings, TaskRetrievalSettings
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -94,6 +95,8 @@ class TaskSettings(Strict):
     # The task type's budgets, all callers together (each caller's own limits apply as well).
     limits: LimitSettings = LimitSettings()
     cache: TaskCacheSettings = TaskCacheSettings()
+    retrieval: TaskRetrievalSettings = TaskRetrievalSettings()
+    conversation: TaskConversationSettings = TaskConversationSettings()
 
 
 class TemplateStoreSettings(Strict):
