@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from orchestrator_client.cli import add_client_commands, run_client_command
+
 from orchestrator import logs
 from orchestrator.config import Settings, load_settings
 from orchestrator.errors import ConfigError
@@ -59,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
     check_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
+    add_client_commands(commands)  # generate, templates, models: a gRPC client of a running server
     args = parser.parse_args(argv)
+    if (status := run_client_command(args)) is not None:
+        return status
 
     try:
         settings = load_settings(args.config)

@@ -23,7 +23,7 @@ from orchestrator_client.v1 import generation_pb2 as gen
 from orchestrator_client.v1 import generation_pb2_grpc
 
 from tests.fakes import Behaviour, FakeUpstream
-from tests.helpers import ROOT
+from tests.helpers import ROOT, MetadataRecorder
 from tests.routing_env import routed_server
 
 JAVA_CLASSPATH = ROOT / "build/java/classpath"
@@ -191,27 +191,10 @@ async def test_an_expired_deadline_ends_the_call_and_the_upstream_request(langua
     assert result["error"]["code"] == "DEADLINE_EXCEEDED"
 
 
-class MetadataRecorder(grpc.GenericRpcHandler):
-    """Stands in for a server that checks keys: records each call's metadata, answers UNIMPLEMENTED."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict[str, str]] = []
-
-    def service(self, handler_call_details: grpc.HandlerCallDetails) -> None:
-        self.seen.append({key: str(value) for key, value in handler_call_details.invocation_metadata})
-        return None
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_the_api_key_is_sent_as_a_bearer_token(language: str) -> None:
-    recorder = MetadataRecorder()
-    server = grpc.aio.server(handlers=[recorder])
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        result = await scenario(language, "bearer", f"127.0.0.1:{port}", env={"ORCHESTRATOR_API_KEY": "sk-test-123"})
-    finally:
-        await server.stop(None)
+    async with MetadataRecorder() as recorder:
+        result = await scenario(language, "bearer", recorder.target, env={"ORCHESTRATOR_API_KEY": "sk-test-123"})
 
     assert result["error"]["code"] == "UNIMPLEMENTED"
     assert [seen.get("authorization") for seen in recorder.seen] == ["Bearer sk-test-123"]

@@ -53,17 +53,41 @@ def channel_options(extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, An
     return list(options.items())
 
 
+class BearerKey(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
+    """Sends `authorization: Bearer <key>` with every call. Use TLS outside a trusted network.
+
+    An interceptor rather than call credentials, which gRPC only sends over TLS: plaintext inside a service
+    mesh (or to a loopback port) is common for role services.
+    """
+
+    def __init__(self, api_key: str) -> None:
+        self._header = ("authorization", f"Bearer {api_key}")
+
+    def _with_key(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        metadata.add(*self._header)
+        return details._replace(metadata=metadata)  # type: ignore[attr-defined]  # a namedtuple
+
+    async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return await continuation(self._with_key(client_call_details), request)
+
+    async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return await continuation(self._with_key(client_call_details), request)
+
+
 def create_channel(
     target: str,
     *,
     credentials: grpc.ChannelCredentials | None = None,
     options: Sequence[tuple[str, Any]] = (),
+    api_key: str | None = None,
 ) -> grpc.aio.Channel:
-    """Open an asyncio channel to the orchestrator (TLS when credentials are given)."""
+    """Open an asyncio channel to the orchestrator (TLS when credentials are given; a bearer key if given)."""
     merged = channel_options(options)
+    interceptors = [BearerKey(api_key)] if api_key else None
     if credentials is None:
-        return grpc.aio.insecure_channel(target, options=merged)
-    return grpc.aio.secure_channel(target, credentials, options=merged)
+        return grpc.aio.insecure_channel(target, options=merged, interceptors=interceptors)
+    return grpc.aio.secure_channel(target, credentials, options=merged, interceptors=interceptors)
 
 
 class OrchestratorClient:
@@ -76,8 +100,9 @@ class OrchestratorClient:
         credentials: grpc.ChannelCredentials | None = None,
         options: Sequence[tuple[str, Any]] = (),
         default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        api_key: str | None = None,
     ) -> None:
-        self.channel = create_channel(target, credentials=credentials, options=options)
+        self.channel = create_channel(target, credentials=credentials, options=options, api_key=api_key)
         self.generation = generation_pb2_grpc.GenerationServiceStub(self.channel)
         self.templates = templates_pb2_grpc.TemplateServiceStub(self.channel)
         self.default_timeout = default_timeout
