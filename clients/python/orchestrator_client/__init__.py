@@ -7,8 +7,8 @@ their `_grpc` modules); `OrchestratorClient` and `create_channel` are a thin typ
 
 from orchestrator_client._client import (
     DEFAULT_SERVICE_CONFIG,
-    BearerKey,
     OrchestratorClient,
+    bearer_interceptors,
     channel_options,
     create_channel,
 )
@@ -16,9 +16,9 @@ from orchestrator_client._errors import ErrorDetails, error_details
 
 __all__ = [
     "DEFAULT_SERVICE_CONFIG",
-    "BearerKey",
     "ErrorDetails",
     "OrchestratorClient",
+    "bearer_interceptors",
     "channel_options",
     "create_channel",
     "error_details",

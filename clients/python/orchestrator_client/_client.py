@@ -53,26 +53,44 @@ def channel_options(extra: Sequence[tuple[str, Any]] = ()) -> list[tuple[str, An
     return list(options.items())
 
 
-class BearerKey(grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor):
-    """Sends `authorization: Bearer <key>` with every call. Use TLS outside a trusted network.
-
-    An interceptor rather than call credentials, which gRPC only sends over TLS: plaintext inside a service
-    mesh (or to a loopback port) is common for role services.
-    """
+class _BearerKey:
+    """Adds `authorization: Bearer <key>` to a call's metadata."""
 
     def __init__(self, api_key: str) -> None:
         self._header = ("authorization", f"Bearer {api_key}")
 
-    def _with_key(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    def _with_key(self, details: Any) -> Any:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         metadata.add(*self._header)
-        return details._replace(metadata=metadata)  # type: ignore[attr-defined]  # a namedtuple
+        return details._replace(metadata=metadata)  # ClientCallDetails is a namedtuple
 
+
+class _UnaryUnaryBearer(_BearerKey, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return await continuation(self._with_key(client_call_details), request)
 
+
+class _UnaryStreamBearer(_BearerKey, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         return await continuation(self._with_key(client_call_details), request)
+
+
+class _StreamUnaryBearer(_BearerKey, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._with_key(client_call_details), request_iterator)
+
+
+class _StreamStreamBearer(_BearerKey, grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return await continuation(self._with_key(client_call_details), request_iterator)
+
+
+def bearer_interceptors(api_key: str) -> list[grpc.aio.ClientInterceptor]:
+    """Interceptors that send `authorization: Bearer <api_key>` with every call, of every kind (grpc.aio files
+    an interceptor under one kind only, hence four). Use TLS outside a trusted network. Interceptors rather
+    than call credentials, which gRPC sends only over TLS: role services often talk plaintext inside a mesh."""
+    kinds = (_UnaryUnaryBearer, _UnaryStreamBearer, _StreamUnaryBearer, _StreamStreamBearer)
+    return [kind(api_key) for kind in kinds]
 
 
 def create_channel(
@@ -84,7 +102,7 @@ def create_channel(
 ) -> grpc.aio.Channel:
     """Open an asyncio channel to the orchestrator (TLS when credentials are given; a bearer key if given)."""
     merged = channel_options(options)
-    interceptors = [BearerKey(api_key)] if api_key else None
+    interceptors = bearer_interceptors(api_key) if api_key else None
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=merged, interceptors=interceptors)
     return grpc.aio.secure_channel(target, credentials, options=merged, interceptors=interceptors)
