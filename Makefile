@@ -56,5 +56,10 @@ test: lint buf proto-check clients
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench
 
+# Not part of `make test`: k6 (bench/k6/orchestrator.js) against a server it starts with the fake upstream; prints
+# k6's summary. LOAD_SCENARIO=unary|streaming|mixed|all LOAD_RATE=10 (calls/s) LOAD_DURATION=20s (per scenario).
+load: $(DEV_STAMP)
+	$(BIN)/python -m tests.bench.load
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build $(TS_DIR)/node_modules $(TS_DIR)/dist
