@@ -20,11 +20,11 @@ async def test_the_k6_script_runs_its_unary_and_streaming_scenarios(tmp_path: Pa
         fake.set_default(Behaviour(chunks=4))
         async with routed_server(fake) as client:
             target = f"127.0.0.1:{client.server.port}"  # type: ignore[attr-defined]
-            command = k6_command(target, "unary,streaming", rate="4", duration="1s")
+            options = ("--quiet", "--summary-export", str(summary), "-e", "GAP_SECONDS=0")
+            command = k6_command(target, "unary,streaming", "4", "1s", *options)
             process = await asyncio.create_subprocess_exec(
-                *command[:2], "--quiet", "--summary-export", str(summary), *command[2:],
-                cwd=ROOT, env=child_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+                *command, cwd=ROOT, env=child_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            )
             output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
 
     assert process.returncode == 0, output.decode()[-3000:]

@@ -5,7 +5,8 @@
 //   k6 run -e ORCHESTRATOR_TARGET=host:50051 -e SCENARIO=mixed -e RATE=20 -e DURATION=30s bench/k6/orchestrator.js
 //
 // SCENARIO: unary | streaming | mixed | all (default: all, one after the other). RATE: calls started per second
-// in each scenario. DURATION: how long each scenario runs. ORCHESTRATOR_API_KEY: sent as a bearer key.
+// in each scenario. DURATION: how long each scenario runs. MAX_TOKENS: each request's max_output_tokens.
+// GAP_SECONDS: pause between scenarios. ORCHESTRATOR_API_KEY: sent as a bearer key.
 // The contract is loaded from protos/, so new fields and services need no change here.
 
 import grpc from "k6/net/grpc";
@@ -17,6 +18,7 @@ const RATE = parseInt(__ENV.RATE || "10", 10);
 const DURATION = __ENV.DURATION || "20s";
 const SELECTED = __ENV.SCENARIO || "all";
 const MAX_TOKENS = parseInt(__ENV.MAX_TOKENS || "64", 10);
+const GAP_SECONDS = parseInt(__ENV.GAP_SECONDS || "2", 10); // between scenarios, to drain the previous one
 const METADATA = __ENV.ORCHESTRATOR_API_KEY ? { authorization: `Bearer ${__ENV.ORCHESTRATOR_API_KEY}` } : {};
 const GENERATE = "orchestrator.v1.GenerationService/Generate";
 const STREAM = "orchestrator.v1.GenerationService/StreamGenerate";
@@ -69,7 +71,7 @@ function scenarios() {
       duration: DURATION,
       preAllocatedVUs: Math.max(4, RATE),
       maxVUs: Math.max(20, RATE * 4),
-      startTime: `${index * (seconds + 2)}s`, // one after the other, with a gap to drain
+      startTime: `${index * (seconds + GAP_SECONDS)}s`, // one after the other
       gracefulStop: "10s",
       exec: SCENARIOS[name].exec,
     };

@@ -20,9 +20,10 @@ SCRIPT = ROOT / "bench/k6/orchestrator.js"
 K6 = Path(sys.executable).parent / "k6"
 
 
-def k6_command(target: str, scenario: str, rate: str, duration: str) -> list[str]:
+def k6_command(target: str, scenario: str, rate: str, duration: str, *options: str) -> list[str]:
+    """`k6 run [options] -e ... SCRIPT`; options such as --quiet or --summary-export FILE."""
     return [
-        str(K6), "run", "--no-usage-report",
+        str(K6), "run", "--no-usage-report", *options,
         "-e", f"ORCHESTRATOR_TARGET={target}", "-e", f"SCENARIO={scenario}",
         "-e", f"RATE={rate}", "-e", f"DURATION={duration}",
         str(SCRIPT),
