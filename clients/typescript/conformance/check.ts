@@ -60,6 +60,11 @@ const scenarios: Record<string, () => Promise<object>> = {
   bearer: () => generate(request()),
 };
 
+if (!(scenario in scenarios) || !target) {
+  console.error(`usage: check.js SCENARIO TARGET (SCENARIO: ${Object.keys(scenarios).join(", ")})`);
+  process.exit(2);
+}
+
 try {
   console.log(JSON.stringify({ ok: await scenarios[scenario]() }));
 } catch (err) {
