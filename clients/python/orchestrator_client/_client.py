@@ -12,14 +12,12 @@ import grpc
 from orchestrator_client.v1 import generation_pb2, generation_pb2_grpc, templates_pb2_grpc
 
 # gRPC retries a call that failed with UNAVAILABLE (the server was restarting, or every model route
-# was down) before any response arrived; throttling stops a retry storm when the server is down.
+# was down) before any response arrived; throttling stops a retry storm when the server is down. The empty
+# name is the default for every method, so services added to the contract are covered without an edit.
 DEFAULT_SERVICE_CONFIG: dict[str, Any] = {
     "methodConfig": [
         {
-            "name": [
-                {"service": "orchestrator.v1.GenerationService"},
-                {"service": "orchestrator.v1.TemplateService"},
-            ],
+            "name": [{}],
             "retryPolicy": {
                 "maxAttempts": 3,
                 "initialBackoff": "0.25s",
