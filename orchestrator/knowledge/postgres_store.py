@@ -1,5 +1,5 @@
 """The knowledge base in PostgreSQL, shared by every replica: built-in full-text search (a stored tsvector
-with a GIN index, ranked by ts_rank_cd), documents and chunks replaced in one transaction."""
+with a GIN index, ranked by ts_rank), documents and chunks replaced in one transaction."""
 
 from __future__ import annotations
 
@@ -27,13 +27,16 @@ CREATE TABLE IF NOT EXISTS knowledge_chunks (
 CREATE INDEX IF NOT EXISTS knowledge_chunks_tsv ON knowledge_chunks USING gin (tsv);
 """
 _SEARCH = """
-WITH q AS (SELECT to_tsquery('english', $2) AS query)
-SELECT c.document_id, c.chunk_index, c.content, d.source, d.metadata, d.timestamp,
-       ts_rank_cd(c.tsv, q.query) AS score
-FROM knowledge_chunks AS c CROSS JOIN q
-JOIN knowledge_documents AS d ON d.collection = c.collection AND d.id = c.document_id
-WHERE c.collection = $1 AND c.tsv @@ q.query
-ORDER BY score DESC, c.document_id, c.chunk_index LIMIT $3
+WITH q AS (SELECT to_tsquery('english', $2) AS query),
+best AS (
+    SELECT c.document_id, c.chunk_index, c.content, ts_rank(c.tsv, q.query) AS score
+    FROM knowledge_chunks AS c CROSS JOIN q
+    WHERE c.collection = $1 AND c.tsv @@ q.query
+    ORDER BY score DESC, c.document_id, c.chunk_index LIMIT $3
+)
+SELECT b.document_id, b.chunk_index, b.content, d.source, d.metadata, d.timestamp, b.score
+FROM best AS b JOIN knowledge_documents AS d ON d.collection = $1 AND d.id = b.document_id
+ORDER BY b.score DESC, b.document_id, b.chunk_index
 """
 _CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
 

@@ -28,10 +28,12 @@ CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_chunks USING fts5(
 );
 """
 _SEARCH = """
-SELECT c.document_id, c.chunk_index, c.content, d.source, d.metadata, d.timestamp, -bm25(knowledge_chunks) AS score
-FROM knowledge_chunks AS c JOIN knowledge_documents AS d ON d.collection = c.collection AND d.id = c.document_id
-WHERE knowledge_chunks MATCH ? AND c.collection = ?
-ORDER BY bm25(knowledge_chunks) LIMIT ?
+SELECT c.document_id, c.chunk_index, c.content, d.source, d.metadata, d.timestamp, -c.rank AS score
+FROM (
+    SELECT document_id, chunk_index, content, collection, rank FROM knowledge_chunks
+    WHERE knowledge_chunks MATCH ? AND collection = ? ORDER BY rank LIMIT ?
+) AS c JOIN knowledge_documents AS d ON d.collection = c.collection AND d.id = c.document_id
+ORDER BY c.rank
 """
 
 
