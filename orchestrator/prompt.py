@@ -82,9 +82,9 @@ class PromptBuilder:
         budget = model.settings.context_window - base_tokens - self._reserved_output(model) - FRAMING_TOKENS
         result = prune(self._context, costs, budget, self._strategy)
         dropped_sources = tuple(self._context[i].source for i in result.dropped_indices)
-        return BuiltPrompt(self._place(result.kept), len(result.kept), result.dropped, dropped_sources)
+        return BuiltPrompt(await self._place(result.kept), len(result.kept), result.dropped, dropped_sources)
 
-    def _place(self, kept: list[ContextItem]) -> tuple[ChatMessage, ...]:
+    async def _place(self, kept: list[ContextItem]) -> tuple[ChatMessage, ...]:
         if not kept:
             return self._base
         text = render_context(kept)
@@ -94,7 +94,7 @@ class PromptBuilder:
                  "timestamp": i.timestamp.isoformat() if i.timestamp else None}
                 for i in kept
             ]  # fmt: skip
-            return (*self._rendered.with_values({"context": text, "context_items": items}), *self._tail)
+            return (*await self._rendered.with_values({"context": text, "context_items": items}), *self._tail)
         # The template does not place the context: it goes before the last user turn's text.
         messages = list(self._base)
         for index in range(len(messages) - 1, -1, -1):
