@@ -132,18 +132,26 @@ class CompiledSchema:
         return not self.errors(instance)
 
     def errors(self, instance: Any, prefix: str = "") -> list[FieldViolation]:
-        """Every violation as (dotted path under `prefix`, description), sorted by path then description."""
+        """Violations as (dotted path under `prefix`, description), sorted by path then description; the first
+        MAX_VIOLATIONS, then one saying how many more (an echo of a huge instance must stay small)."""
         try:
             found = [
-                (_path(prefix, e.absolute_path), clip(e.message, 300)) for e in self._validator.iter_errors(instance)
+                (_order(e.absolute_path), e.absolute_path, e.message) for e in self._validator.iter_errors(instance)
             ]
         except RecursionError:
             return [FieldViolation(prefix or "$", "nests too deeply to validate")]
-        found.sort()
-        violations = [FieldViolation(path, message) for path, message in found[:MAX_VIOLATIONS]]
+        found.sort(key=lambda item: (item[0], item[2]))
+        violations = [
+            FieldViolation(_path(prefix, parts), clip(message, 300)) for _, parts, message in found[:MAX_VIOLATIONS]
+        ]
         if len(found) > MAX_VIOLATIONS:
             violations.append(FieldViolation(prefix or "$", f"and {len(found) - MAX_VIOLATIONS} more violations"))
         return violations
+
+
+def _order(parts: Any) -> tuple[tuple[int, int, str], ...]:
+    """Sort key of an instance path: array indexes in numeric order, property names as text."""
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in parts)
 
 
 def _path(prefix: str, parts: Any) -> str:

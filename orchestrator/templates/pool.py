@@ -76,7 +76,8 @@ class _Process:
 
     @classmethod
     async def start(cls, limits: RenderLimits) -> _Process:
-        popen = subprocess.Popen(
+        popen = await asyncio.to_thread(  # fork and exec take milliseconds: not on the event loop
+            subprocess.Popen,
             [sys.executable, "-m", "orchestrator.templates.worker", json.dumps(dataclasses.asdict(limits))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

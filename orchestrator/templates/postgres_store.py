@@ -108,6 +108,7 @@ def _describe(dsn: str) -> tuple[str, list[str]]:
 
 class PostgresTemplateStore:
     may_be_unreachable = True
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 

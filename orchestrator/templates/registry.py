@@ -132,13 +132,15 @@ class TemplateRegistry:
             log.warning("template store reachable again")
         return template
 
-    async def _probe(self, key: Key) -> PromptTemplate:
+    async def _read(self, key: Key) -> PromptTemplate:
+        """A store read on its own task, so a render can stop waiting for it (cancelling a PostgreSQL call
+        waits for the connection's cleanup, which on a frozen server takes the whole call timeout)."""
         try:
             async with asyncio.timeout(_FETCH_SECONDS):
                 return await self._fetch(key)
         except TimeoutError:
             self.health.store_errors += 1
-            raise
+            raise _unavailable() from None
 
     async def _lookup(self, template_id: str, version: str) -> PromptTemplate:
         key = (template_id, version)
@@ -150,20 +152,14 @@ class TemplateRegistry:
             return await self._fetch(key)
         if copy is not None and now - copy.fetched >= self._stale_seconds:
             copy = None  # too old to fall back on
-        if copy is not None and self._degraded:  # known outage: do not make this render wait for it
-            self._shared("probe", key, lambda: self._probe(key))
+        read = self._shared("read", key, lambda: self._read(key))
+        if copy is None:
+            return await asyncio.shield(read)
+        if self._degraded:  # a known outage: the read goes on in the background, this render does not wait
             return self._stale(copy)
         try:
-            async with asyncio.timeout(self._store_wait if copy is not None else _FETCH_SECONDS):
-                return await self._fetch(key)
-        except UnavailableError:
-            if copy is None:
-                raise
-        except TimeoutError:
-            self.health.store_errors += 1
-            if copy is None:
-                raise _unavailable() from None
-        if not self._degraded:
+            return await asyncio.wait_for(asyncio.shield(read), self._store_wait)
+        except (UnavailableError, TimeoutError):
             self._degraded = True
             log.warning("template store unreachable; rendering from copies up to %.0f s old", self._stale_seconds)
         return self._stale(copy)

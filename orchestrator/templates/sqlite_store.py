@@ -85,6 +85,7 @@ def _row(row: tuple[Any, ...]) -> PromptTemplate:
 
 class SqliteTemplateStore:
     may_be_unreachable = False  # a local file: it fails loudly rather than going away
+
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._executor = executor
