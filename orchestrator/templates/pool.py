@@ -75,7 +75,8 @@ class _Process:
         loop.add_reader(self._out, self._readable)  # for the worker's life: one epoll change per worker
 
     @classmethod
-    async def start(cls, limits: RenderLimits) -> _Process:
+    async def spawn(cls, limits: RenderLimits) -> _Process:
+        """A started worker process (not yet known to be ready: see `WorkerPool._start`)."""
         popen = await asyncio.to_thread(  # fork and exec take milliseconds: not on the event loop
             subprocess.Popen,
             [sys.executable, "-m", "orchestrator.templates.worker", json.dumps(dataclasses.asdict(limits))],
@@ -83,12 +84,7 @@ class _Process:
             stdout=subprocess.PIPE,
             start_new_session=True,  # a terminal's Ctrl-C is for the server, which then closes the pipes
         )
-        worker = cls(popen, asyncio.get_running_loop())
-        ready = await worker.send(b"", _START_SECONDS, 1024)
-        if ready.get("ready") is not True:
-            worker.kill()
-            raise _BrokenWorker("no ready message")
-        return worker
+        return cls(popen, asyncio.get_running_loop())
 
     def send(self, frame: bytes, timeout: float, max_bytes: int) -> asyncio.Future[dict[str, Any]]:
         """Write `frame`; the future gets the answer, or TimeoutError (the worker is then killed) or _BrokenWorker."""
@@ -274,7 +270,7 @@ class WorkerPool:
                 return worker
             self._in_background(worker.close())
         try:
-            return await _Process.start(self._limits)
+            return await self._start()
         except (OSError, TimeoutError, _BrokenWorker) as exc:
             log.error("the template worker did not start: %s", exc)
             raise UnavailableError(
@@ -288,11 +284,23 @@ class WorkerPool:
         if len(self._idle) + len(self._busy) >= self._limits.workers:
             return
         with contextlib.suppress(OSError, TimeoutError, _BrokenWorker):
-            worker = await _Process.start(self._limits)
+            worker = await self._start()
             if self._closed:
                 await worker.close()
             else:
                 self._idle.append(worker)
+
+    async def _start(self) -> _Process:
+        worker = await _Process.spawn(self._limits)
+        try:
+            ready = await worker.send(b"", _START_SECONDS, 1024)
+            if ready.get("ready") is not True:
+                raise _BrokenWorker("no ready message")
+        except BaseException:
+            worker.kill()
+            self._in_background(worker.close())
+            raise
+        return worker
 
     def _in_background(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

@@ -107,6 +107,9 @@ class Worker:
             what = "memory" if isinstance(exc, MemoryError) else "nesting depth"
             message = f"{request.get('field', 'template')} needs more {what} than allowed"
             return {"error": {"reason": Reason.TEMPLATE_RENDER_LIMIT, "message": message, "violations": []}}
+        except Exception as exc:  # a failure the sandbox does not classify: still the template's, not ours
+            message = f"rendering {request.get('field', 'template')} failed: {type(exc).__name__}"
+            return {"error": {"reason": Reason.TEMPLATE_RENDER_FAILED, "message": message, "violations": []}}
 
 
 def _read_exactly(fd: int, size: int) -> bytes:
