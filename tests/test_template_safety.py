@@ -8,6 +8,7 @@ schema backtracked for minutes, and a 1 MiB template id in NOT_FOUND came back a
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable
 
 import grpc
@@ -139,6 +140,25 @@ async def test_templates_with_loops_render_in_a_worker_with_the_usual_errors(cli
     assert rendered.messages[-1].content == "Items: 1=ä 2=b"
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT
     assert error.reason in {"TEMPLATE_VARIABLE_UNDEFINED", "TEMPLATE_RENDER_FAILED"}
+
+
+async def test_workers_killed_for_overrunning_are_replaced_and_the_others_keep_working(
+    client: OrchestratorClient,
+) -> None:
+    await create(client, "after_kills", "{% for i in range(3) %}{{ i }}{% endfor %}")
+    await create(client, "overrun", SLOW_BUILTIN)
+    overrun = tpl.RenderTemplateRequest(template_id="overrun")
+    killed = [await failing(client.templates.RenderTemplate(overrun, timeout=60)) for _ in range(2)]
+    gc.collect()  # a killed worker's pipes must be closed once: closing reused descriptors broke later renders
+
+    after = [await client.templates.RenderTemplate(tpl.RenderTemplateRequest(template_id="after_kills"), timeout=30)]
+    after += await asyncio.gather(
+        *(client.templates.RenderTemplate(tpl.RenderTemplateRequest(template_id="after_kills"), timeout=30)
+          for _ in range(6))
+    )  # fmt: skip
+
+    assert [e.reason for e in killed] == ["TEMPLATE_RENDER_LIMIT"] * 2
+    assert [r.messages[-1].content for r in after] == ["012"] * 7
 
 
 async def test_reserved_names_cannot_switch_off_the_loop_deadline(client: OrchestratorClient) -> None:

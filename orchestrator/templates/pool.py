@@ -88,13 +88,13 @@ class _Process:
 
     def send(self, frame: bytes, timeout: float, max_bytes: int) -> asyncio.Future[dict[str, Any]]:
         """Write `frame`; the future gets the answer, or TimeoutError (the worker is then killed) or _BrokenWorker."""
-        self._reply = self._loop.create_future()
+        reply = self._reply = self._loop.create_future()
         self._max_bytes = max_bytes
         self._buffer.clear()
         self._timer = self._loop.call_later(timeout, self._expire)
         self._unsent = memoryview(frame)
-        self._writable()
-        return self._reply
+        self._writable()  # may settle `reply` already (a worker that died while idle)
+        return reply
 
     def _writable(self) -> None:
         try:
@@ -172,15 +172,16 @@ class _Process:
         """Ask the worker to exit (end of input); kill it if it does not; reap it."""
         self._loop.remove_reader(self._out)
         self._loop.remove_writer(self._in)
+        # Through the file objects, which own the descriptors (closing the numbers would close them twice).
+        assert self.popen.stdin is not None and self.popen.stdout is not None
         with contextlib.suppress(OSError):
-            os.close(self._in)
+            self.popen.stdin.close()
         try:
             await asyncio.to_thread(self.popen.wait, 2.0)
         except subprocess.TimeoutExpired:
             self.kill()
             await asyncio.to_thread(self.popen.wait)
-        with contextlib.suppress(OSError):
-            os.close(self._out)
+        self.popen.stdout.close()
 
 
 class WorkerPool:
