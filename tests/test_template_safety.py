@@ -17,6 +17,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import templates_pb2 as tpl
 
+from orchestrator.errors import UnavailableError
+from orchestrator.templates.model import PromptTemplate
+from orchestrator.templates.registry import TemplateRegistry
+from orchestrator.templates.store import MemoryTemplateStore
 from tests.helpers import ErrorDetails
 
 NESTED_LOOPS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
@@ -159,6 +163,19 @@ async def test_workers_killed_for_overrunning_are_replaced_and_the_others_keep_w
 
     assert [e.reason for e in killed] == ["TEMPLATE_RENDER_LIMIT"] * 2
     assert [r.messages[-1].content for r in after] == ["012"] * 7
+
+
+async def test_closing_the_registry_stops_a_busy_worker_and_fails_its_render_as_unavailable() -> None:
+    registry = TemplateRegistry(MemoryTemplateStore())
+    await registry.create(PromptTemplate("busy", "", "", NESTED_LOOPS))
+    render = asyncio.ensure_future(registry.render("busy", "", {}))
+    await asyncio.sleep(0.3)  # the worker is looping
+
+    await registry.aclose()
+
+    with pytest.raises(UnavailableError) as caught:
+        await render
+    assert caught.value.reason == "TEMPLATE_RENDERER_UNAVAILABLE"
 
 
 async def test_reserved_names_cannot_switch_off_the_loop_deadline(client: OrchestratorClient) -> None:

@@ -144,12 +144,16 @@ class _Process:
                 self._fail(_BrokenWorker("an answer that is not an object"))
 
     def _expire(self) -> None:
-        self.kill()
         self._fail(TimeoutError())
 
     def _fail(self, exc: BaseException) -> None:
         self.kill()
+        self._loop.remove_reader(self._out)  # nothing more to read from a killed worker
         self._settle(lambda f: f.set_exception(exc))
+
+    def abort(self, why: str) -> None:
+        """Kill the worker now; a pending answer fails with `why`."""
+        self._fail(_BrokenWorker(why))
 
     def _settle(self, outcome: Any) -> None:
         if self._writing:
@@ -165,8 +169,6 @@ class _Process:
         if self.popen.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 self.popen.kill()
-        self._loop.remove_reader(self._out)
-        self._loop.remove_writer(self._in)
 
     async def close(self) -> None:
         """Ask the worker to exit (end of input); kill it if it does not; reap it."""
@@ -212,7 +214,7 @@ class WorkerPool:
 
     async def _call(self, request: dict[str, Any], field_name: str) -> dict[str, Any]:
         if self._closed:
-            raise UnavailableError("the server is shutting down", reason=Reason.TEMPLATE_RENDERER_UNAVAILABLE)
+            raise _shutting_down()
         frame = encode(request)
         await self._acquire()
         try:
@@ -232,6 +234,8 @@ class WorkerPool:
                 reason=Reason.TEMPLATE_RENDER_LIMIT,
             ) from None
         except _BrokenWorker as exc:
+            if self._closed:
+                raise _shutting_down() from None
             raise self._broken(field_name, exc) from None
         error = answer.get("error")
         if error is not None:
@@ -298,7 +302,7 @@ class WorkerPool:
             if ready.get("ready") is not True:
                 raise _BrokenWorker("no ready message")
         except BaseException:
-            worker.kill()
+            worker.abort("did not start")
             self._in_background(worker.close())
             raise
         return worker
@@ -320,11 +324,15 @@ class WorkerPool:
     async def aclose(self) -> None:
         self._closed = True
         for worker in list(self._busy):
-            worker.kill()  # its pending answer fails, and _finished closes it
+            worker.abort("the server is shutting down")  # _finished then closes it
         idle, self._idle = self._idle, []
         await asyncio.gather(*(w.close() for w in idle), return_exceptions=True)
         while self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _shutting_down() -> UnavailableError:
+    return UnavailableError("the server is shutting down", reason=Reason.TEMPLATE_RENDERER_UNAVAILABLE)
 
 
 def _error_from(error: Any, field_name: str) -> OrchestratorError:
