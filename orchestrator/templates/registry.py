@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from orchestrator.domain import ChatMessage
-from orchestrator.errors import FieldViolation, NotFoundError, Reason, UnavailableError, invalid_fields
+from orchestrator.errors import FieldViolation, NotFoundError, Reason, UnavailableError, clip, invalid_fields
 from orchestrator.schemas import CompiledSchema, compile_schema
 from orchestrator.templates.model import PromptTemplate, validate_template
 from orchestrator.templates.renderer import CompiledTemplate, TemplateCompiler
@@ -219,8 +219,8 @@ class TemplateRegistry:
         missing = [name for name in template.required_variables if name not in variables]
         if missing:
             raise invalid_fields(
-                f"template {template.template_id!r} needs variables: {', '.join(missing)}",
-                [FieldViolation(f"variables.{name}", "required by the template") for name in missing],
+                f"template {template.template_id!r} needs variables: {clip(', '.join(missing), 300)}",
+                [FieldViolation(f"variables.{clip(name)}", "required by the template") for name in missing[:20]],
                 reason=Reason.MISSING_TEMPLATE_VARIABLES,
             )
         compiled = self._compiled.get((template.template_id, template.version)) or await self._compiled_for(template)
