@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -48,6 +50,7 @@ MAX_NODES = 2_000
 MAX_DEPTH = 64
 MAX_PATTERN_CHARS = 4096
 MAX_VIOLATIONS = 20
+MAX_VALIDATION_SECONDS = 1.0
 _DRAFTS: dict[type, referencing.Specification[Any]] = {
     Draft202012Validator: referencing.jsonschema.DRAFT202012,
     Draft201909Validator: referencing.jsonschema.DRAFT201909,
@@ -115,11 +118,33 @@ def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> It
             yield ValidationError(f"has non-unique elements ({len(instance) - len(seen)} repeated)")
 
 
+class _OverBudget(Exception):
+    pass
+
+
+_budget = threading.local()  # per validation: keyword calls until the next clock check, and the deadline
+
+
+def _metered(keyword: Callable[..., Any]) -> Callable[..., Any]:
+    """Checks the validation's deadline every 1,000 keyword calls: some schemas (nested `anyOf` with
+    `unevaluatedProperties`) cost exponential time, and the size caps alone do not bound that."""
+
+    def metered(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        _budget.calls -= 1
+        if _budget.calls <= 0:
+            if time.monotonic() > _budget.deadline:
+                raise _OverBudget
+            _budget.calls = 1000
+        return keyword(validator, value, instance, schema)
+
+    return metered
+
+
 _COPIES = _with_re2()
-_VALIDATORS: dict[type, Any] = {
-    cls: extend(cls, {**{k: _COPIES.get(f, f) for k, f in cls.VALIDATORS.items()}, "uniqueItems": _unique_items})
-    for cls in _DRAFTS
-}
+_VALIDATORS: dict[type, Any] = {}
+for _cls in _DRAFTS:
+    _keywords_re2 = {k: _COPIES.get(f, f) for k, f in _cls.VALIDATORS.items()} | {"uniqueItems": _unique_items}
+    _VALIDATORS[_cls] = extend(_cls, {k: _metered(f) for k, f in _keywords_re2.items()})
 
 
 class CompiledSchema:
@@ -132,15 +157,19 @@ class CompiledSchema:
     def is_valid(self, instance: Any) -> bool:
         return not self.errors(instance)
 
-    def errors(self, instance: Any, prefix: str = "") -> list[FieldViolation]:
+    def errors(self, instance: Any, prefix: str = "", seconds: float = MAX_VALIDATION_SECONDS) -> list[FieldViolation]:
         """Violations as (dotted path under `prefix`, description), sorted by path then description; the first
-        MAX_VIOLATIONS, then one saying how many more (an echo of a huge instance must stay small)."""
+        MAX_VIOLATIONS, then one saying how many more (an echo of a huge instance must stay small). A
+        validation that takes longer than `seconds` stops with one violation saying so."""
+        _budget.calls, _budget.deadline = 1000, time.monotonic() + seconds
         try:
             found = [
                 (_order(e.absolute_path), e.absolute_path, e.message) for e in self._validator.iter_errors(instance)
             ]
         except RecursionError:
             return [FieldViolation(prefix or "$", "nests too deeply to validate")]
+        except _OverBudget:
+            return [FieldViolation(prefix or "$", f"validation took longer than {seconds} s: the schema is too costly")]
         found.sort(key=lambda item: (item[0], item[2]))
         violations = [
             FieldViolation(_path(prefix, parts), clip(message, 300)) for _, parts, message in found[:MAX_VIOLATIONS]

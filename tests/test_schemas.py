@@ -140,3 +140,19 @@ def test_errors_are_sorted_capped_and_unique_items_is_not_quadratic() -> None:
     assert [e.field for e in missing[:3]] == ["output.0", "output.1", "output.2"]
     assert len(missing) == MAX_VIOLATIONS + 1
     assert missing[-1].description == "and 10 more violations"
+
+
+def test_a_validation_that_would_take_exponential_time_stops_at_its_budget() -> None:
+    schema: dict[str, Any] = {"type": "object", "properties": {"x": {}}}
+    for _ in range(7):  # each level re-evaluates both branches for unevaluatedProperties: ~2.5 s unmetered
+        schema = {
+            "anyOf": [schema, {"unevaluatedProperties": False, "allOf": [schema]}],
+            "unevaluatedProperties": False,
+        }
+    compiled = compile_schema(schema, "json_schema", Reason.INVALID_JSON_SCHEMA)
+
+    errors = compiled.errors({"x": 1, "y": 2}, "variables", seconds=0.2)
+
+    assert [(e.field, e.description) for e in errors] == [
+        ("variables", "validation took longer than 0.2 s: the schema is too costly")
+    ]
