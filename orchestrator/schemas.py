@@ -12,7 +12,11 @@ calls `re.search` from its keyword functions and helpers (`pattern`, `patternPro
 property bookkeeping of `additionalProperties` / `unevaluatedProperties`), so those functions are
 re-created with a namespace whose `re` is RE2 (the originals, and every other jsonschema user, are
 untouched). `format` is not asserted, so `format: regex` never compiles instance data. `uniqueItems`
-compares canonical forms through a set instead of every pair.
+compares canonical forms through a set instead of every pair. Every validation has a time budget
+(`MAX_VALIDATION_SECONDS`): some small schemas still cost exponential time.
+
+For the pipeline: `compile_schema(request.json_schema, "json_schema", Reason.INVALID_JSON_SCHEMA)`
+once per request (cached by content), then `compiled.errors(answer, "output")` per answer.
 """
 
 from __future__ import annotations
