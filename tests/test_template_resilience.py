@@ -11,10 +11,10 @@ from typing import Any
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from orchestrator.api.server import OrchestratorServer
 from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import templates_pb2 as tpl
 
+from orchestrator.api.server import OrchestratorServer
 from orchestrator.config import settings_from_mapping
 from tests.helpers import TEMPLATES, ErrorDetails, ServerProcess
 from tests.pg import ThrowawayCluster, throwaway_cluster
