@@ -27,23 +27,10 @@ class PgServer:
     host: str
     port: int
     user: str = "postgres"
-    # A throwaway cluster's pg_ctl command (with -D) and start options, so a test may stop and start it again.
-    pg_ctl: tuple[str, ...] = ()
-    start_options: tuple[str, ...] = ()
 
     def dsn(self, database: str, search_path: str = "") -> str:
         query = f"?search_path={search_path}" if search_path else ""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}{query}"
-
-    def ctl(self, *args: str) -> None:
-        assert self.pg_ctl, "only a throwaway cluster is ours to stop and start"
-        subprocess.run(_as_postgres([*self.pg_ctl, *args]), check=True, capture_output=True, timeout=120)
-
-    def start(self) -> None:
-        self.ctl(*self.start_options)
-
-    def stop(self, mode: str = "fast") -> None:
-        self.ctl("-m", mode, "-w", "stop")
 
 
 def _listening(host: str, port: int) -> bool:
@@ -62,12 +49,45 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+@dataclass(frozen=True)
+class ThrowawayCluster:
+    """A PostgreSQL cluster of our own, which a test may freeze or stop (never do that to the shared one)."""
+
+    server: PgServer
+    data: str
+    pg_ctl: str
+    start_options: tuple[str, ...] = ()  # what `start()` passes to pg_ctl to start it again after `stop()`
+
+    def start(self) -> None:
+        run = {"check": True, "capture_output": True, "timeout": 120}
+        subprocess.run(_as_postgres([self.pg_ctl, "-D", self.data, *self.start_options, "-w", "start"]), **run)
+
+    def stop(self) -> None:
+        stop = [self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "stop"]
+        subprocess.run(_as_postgres(stop), capture_output=True)
+
+    def _pids(self) -> list[int]:
+        """The postmaster and its children (the backends serving our connections)."""
+        with open(f"{self.data}/postmaster.pid") as pid_file:
+            postmaster = int(pid_file.readline())
+        children = []
+        for status in glob.glob("/proc/[0-9]*/status"):
+            with contextlib.suppress(OSError), open(status) as lines:
+                if any(line.split() == ["PPid:", str(postmaster)] for line in lines):
+                    children.append(int(status.split("/")[2]))
+        return [postmaster, *children]
+
+    def signal(self, signum: int) -> None:
+        for pid in self._pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[PgServer]:
-    """A cluster of our own on a free port (never the shared one), removed at the end."""
+def throwaway_cluster() -> Iterator[ThrowawayCluster]:
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
     if not bins:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 and no /usr/lib/postgresql/*/bin to start one")
+        pytest.skip("no /usr/lib/postgresql/*/bin to start a throwaway PostgreSQL")
     initdb, pg_ctl = f"{bins[-1]}/initdb", f"{bins[-1]}/pg_ctl"
     root = tempfile.mkdtemp(prefix="orch-pg-")
     if os.geteuid() == 0:
@@ -76,18 +96,19 @@ def throwaway_cluster() -> Iterator[PgServer]:
     run = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(_as_postgres([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]), **run)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    server = PgServer(
-        "127.0.0.1",
-        port,
-        pg_ctl=(pg_ctl, "-D", data),
-        start_options=("-o", options, "-l", f"{root}/log", "-w", "start"),
-    )
-    server.start()
+    cluster = ThrowawayCluster(PgServer("127.0.0.1", port), data, pg_ctl, ("-o", options, "-l", f"{root}/log"))
+    cluster.start()
     try:
-        yield server
+        yield cluster
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
+        cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _throwaway_cluster() -> Iterator[PgServer]:
+    with throwaway_cluster() as cluster:
+        yield cluster.server
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +116,7 @@ def pg_server() -> Iterator[PgServer]:
     if _listening("127.0.0.1", 5432):
         yield PgServer("127.0.0.1", 5432)
         return
-    with throwaway_cluster() as server:
+    with _throwaway_cluster() as server:
         yield server
 
 

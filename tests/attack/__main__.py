@@ -46,7 +46,7 @@ class Env:
 
     def __init__(self, code: Path, workdir: Path, fake: FakeUpstream, pg: Any, redis: Any) -> None:
         self.code, self.workdir, self.fake, self.pg, self.redis = code, workdir, fake, pg, redis
-        self.pg_dsn = pg.dsn("postgres")
+        self.pg_dsn = pg.server.dsn("postgres")
         self._services: dict[str, Service] = {}
 
     def config(self, name: str, **sections: Any) -> dict[str, Any]:

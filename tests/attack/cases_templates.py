@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import time
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -133,19 +132,6 @@ def _bug_fixing(client: OrchestratorClient) -> Any:
     return lambda: client.templates.RenderTemplate(render("bug_fixing", bug_description="x", code="y"), timeout=5)
 
 
-def _postmaster_and_children(data_dir: str) -> list[int]:
-    postmaster = int(Path(data_dir, "postmaster.pid").read_text().split()[0])
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster:
-            children.append(int(stat.parent.name))
-    return [postmaster, *children]
-
-
 async def postgres_outage(env: Any, tally: Tally, freeze: bool) -> None:
     pg = env.pg
     service = await env.fresh("postgres", templates={"store": {"type": "postgres", "dsn": env.pg_dsn}})
@@ -153,17 +139,14 @@ async def postgres_outage(env: Any, tally: Tally, freeze: bool) -> None:
     try:
         await _load(service.client, _bug_fixing(service.client), Tally("warm-up"), 1)
         if freeze:
-            pids = _postmaster_and_children(pg.pg_ctl[-1])
-            for pid in pids:
-                os.kill(pid, signal.SIGSTOP)
+            pg.signal(signal.SIGSTOP)
         else:
             await asyncio.to_thread(pg.stop)
         try:
             await _load(service.client, _bug_fixing(service.client), tally, 5)
         finally:
             if freeze:
-                for pid in pids:
-                    os.kill(pid, signal.SIGCONT)
+                pg.signal(signal.SIGCONT)
             else:
                 await asyncio.to_thread(pg.start)
     finally:
