@@ -251,6 +251,7 @@ class Bystanders:
         self.service, self.fake, self.interval = service, fake, interval
         self.total = self.ok = 0
         self.worst = 0.0
+        self.failures: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Bystanders:
@@ -269,8 +270,9 @@ class Bystanders:
         try:
             await asyncio.wait_for(call, 5)
             self.ok += 1
-        except (grpc.aio.AioRpcError, TimeoutError):
-            pass
+        except (grpc.aio.AioRpcError, TimeoutError) as error:
+            name = error.code().name if isinstance(error, grpc.aio.AioRpcError) else "no answer in 5s"
+            self.failures[name] = self.failures.get(name, 0) + 1
         self.worst = max(self.worst, time.monotonic() - started)
 
     async def _run(self) -> None:
@@ -286,6 +288,7 @@ class Bystanders:
     def report(self, tally: Tally) -> None:
         tally.bystanders = f"{self.ok}/{self.total}" + (f" worst {self.worst:.1f}s" if self.worst > 1 else "")
         if self.ok < self.total:
-            tally.note("other callers failed", failing=True)
+            seen = ", ".join(f"{name} x{n}" for name, n in sorted(self.failures.items()))
+            tally.note(f"other callers failed ({seen})", failing=True)
         elif self.worst > 1:
             tally.note("other callers slowed", failing=True)
