@@ -14,9 +14,11 @@ from pydantic import SecretStr
 
 from orchestrator.config import Settings
 from orchestrator.domain import CachePolicy
+from orchestrator.feedback import RequestLedger, open_feedback_store
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
+from orchestrator.pipeline.feedback import FeedbackOperations
 from orchestrator.pipeline.prepare import Preparer
 from orchestrator.pipeline.usage import UsageOperations
 from orchestrator.policy.counters import MemoryCounters, RedisCounters
@@ -30,6 +32,7 @@ from orchestrator.runtime import Runtime, build_runtime, render_limits
 from orchestrator.state.cache import CacheBackend, MemoryCache, RedisCache
 from orchestrator.state.holds import SharedHolds
 from orchestrator.state.redis import SharedRedis
+from orchestrator.telemetry.experiments import ExperimentMetrics
 from orchestrator.telemetry.metrics import Metrics
 from orchestrator.telemetry.request_log import Observers, RequestLogger
 from orchestrator.templates.loader import load_directory
@@ -45,6 +48,7 @@ class App:
     models: ModelDirectory
     templates: TemplateOperations
     usage: UsageOperations
+    feedback: FeedbackOperations
     metrics: Metrics
     # Closed in reverse order of creation.
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -100,15 +104,35 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         metrics.quota_used,
     )
     closers.append(quotas.aclose)
+    experiments, ledger = await _feedback_parts(runtime, metrics, closers)
+    tasks = Tasks(runtime.tasks)
     pipeline = Pipeline(
-        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks, quotas if runtime.limits else None),
+        Preparer(registry, router, tasks, runtime.schema_reasks, quotas if runtime.limits else None),
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
-        Observers(metrics, RequestLogger()),
+        Observers(metrics, RequestLogger(), experiments, ledger),
     )
     usage = UsageOperations(quotas, runtime.services)
-    return App(runtime, pipeline, models, TemplateOperations(registry, models), usage, metrics, closers)
+    f = settings.feedback
+    feedback = FeedbackOperations(ledger, f.label_scores, f.max_comment_chars, f.retention_days, experiments)
+    templates = TemplateOperations(registry, models, tasks)
+    return App(runtime, pipeline, models, templates, usage, feedback, metrics, closers)
+
+
+async def _feedback_parts(
+    runtime: Runtime, metrics: Metrics, closers: list[Callable[[], Awaitable[None]]]
+) -> tuple[ExperimentMetrics, RequestLedger]:
+    """Per-variant metrics, and the request ledger that feedback joins (written after each generation)."""
+    variants = {name: [v.version for v in task.variants] for name, task in runtime.tasks.items()}
+    experiments = ExperimentMetrics(metrics.registry, variants, metrics.task_label)
+    f = runtime.settings.feedback
+    store = await open_feedback_store(f)
+    closers.append(store.aclose)
+    ledger = RequestLedger(store, f.retention_days * 86400, f.max_requests, experiments.ledger_dropped.inc)
+    await ledger.start()
+    closers.append(ledger.aclose)  # closed before the store (closers run in reverse)
+    return experiments, ledger
 
 
 def _response_cache(settings: Settings, shared: SharedRedis | None, shared_tasks: frozenset[str]) -> ResponseCache:

@@ -166,6 +166,8 @@ class Attempt:
     latency_ms: float = 0.0
     usage: TokenUsage = TokenUsage()
     cost_usd: float = 0.0
+    # For a rejected answer: the check that rejected it ("format", "json_schema" or a validator's name).
+    validator: str = ""
 
 
 def total_usage(attempts: Iterable[Attempt]) -> tuple[TokenUsage, float]:

@@ -12,11 +12,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings
+from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings, ValidatorSettings
 from orchestrator.context.pruning import PruningStrategy, strategy_from_name
 from orchestrator.domain import ANONYMOUS, Caller, SamplingParams
 from orchestrator.errors import ConfigError
+from orchestrator.evaluation import Validator, ValidatorError, build_validator
 from orchestrator.pipeline.tasks import TaskPolicy
+from orchestrator.pipeline.variants import Variant
 from orchestrator.policy.identity import Authenticator, ServiceIdentity
 from orchestrator.policy.limits import LimitTable, limits_of
 from orchestrator.routing.catalog import ModelSpec
@@ -53,13 +55,14 @@ def build_runtime(settings: Settings) -> Runtime:
     """Check what pydantic cannot (files, optional packages) and build the runtime types; ConfigError names paths."""
     problems = [*_provider_problems(settings)]
     directory = _templates_directory(settings, problems)
+    tasks = {name: _task(name, task, problems) for name, task in settings.tasks.items()}
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
     return Runtime(
         settings=settings,
         models=tuple(_model(m, settings) for m in settings.models),
         default_model=settings.default_model_name,
-        tasks={name: _task(task) for name, task in settings.tasks.items()},
+        tasks=tasks,
         routing=_routing(settings.routing),
         schema_reasks=settings.routing.schema_reasks,
         max_concurrent_requests=settings.routing.max_concurrent_requests,
@@ -134,14 +137,27 @@ def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
     )
 
 
-def _task(task: TaskSettings) -> TaskPolicy:
+def _task(name: str, task: TaskSettings, problems: list[str]) -> TaskPolicy:
     p = task.params
     strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
+    validators = [_validator(v, f"tasks.{name}.validators[{i}]", problems) for i, v in enumerate(task.validators)]
     return TaskPolicy(
         route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
         params=SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop),
         strategy=strategy,
+        validators=tuple(v for v in validators if v is not None),
+        variants=tuple(Variant(v.version, v.weight) for v in task.template_variants),
     )
+
+
+def _validator(settings: ValidatorSettings, path: str, problems: list[str]) -> Validator | None:
+    """Compile the pattern, load the entry point: once, here, so serving never meets a bad validator."""
+    params = settings.model_dump(include={"value", "pattern", "keys", "language", "phrases", "entry_point", "options"})
+    try:
+        return build_validator(settings.type, params, settings.default_name, settings.message or "")
+    except ValidatorError as exc:
+        problems.append(f"{path}.{exc.field}: {exc}")
+        return None
 
 
 def _authenticator(settings: Settings) -> Authenticator:

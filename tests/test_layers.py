@@ -14,8 +14,8 @@ from scripts.import_graph import all_imports, package_of, sizes
 LAYERS = [
     ["orchestrator.errors", "orchestrator.domain", "orchestrator.redaction", "orchestrator.catalog_defaults"],
     ["orchestrator.config", "orchestrator.observe", "orchestrator.logs"],
-    ["orchestrator.telemetry", "orchestrator.state", "orchestrator.context"],
-    ["orchestrator.providers", "orchestrator.templates", "orchestrator.policy"],
+    ["orchestrator.telemetry", "orchestrator.state", "orchestrator.context", "orchestrator.evaluation"],
+    ["orchestrator.providers", "orchestrator.templates", "orchestrator.policy", "orchestrator.feedback"],
     ["orchestrator.routing"],
     ["orchestrator.pipeline"],
     ["orchestrator.runtime"],

@@ -249,6 +249,7 @@ def generate_response(result: GenerationResult, include_text: bool = True) -> ge
                 outcome=_OUTCOMES[a.outcome.value],
                 error_reason=a.error_reason,
                 latency_ms=a.latency_ms,
+                validator=a.validator,
             )
             for a in result.attempts
         ],

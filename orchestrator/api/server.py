@@ -8,8 +8,9 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from orchestrator_client.v1 import generation_pb2, templates_pb2, usage_pb2
+from orchestrator_client.v1 import feedback_pb2, generation_pb2, templates_pb2, usage_pb2
 
+from orchestrator.api.feedback import FeedbackServicer
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
 from orchestrator.api.interceptor import TelemetryInterceptor
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
 USAGE_SERVICE = usage_pb2.DESCRIPTOR.services_by_name["UsageService"]
-SERVICE_NAMES = (GENERATION_SERVICE.full_name, TEMPLATE_SERVICE.full_name, USAGE_SERVICE.full_name)
+FEEDBACK_SERVICE = feedback_pb2.DESCRIPTOR.services_by_name["FeedbackService"]
+SERVICE_NAMES = tuple(s.full_name for s in (GENERATION_SERVICE, TEMPLATE_SERVICE, USAGE_SERVICE, FEEDBACK_SERVICE))
 
 
 def _http_host(grpc_host: str) -> str:
@@ -102,6 +104,7 @@ class OrchestratorServer:
         add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE, authenticate)
         add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE, authenticate)
         add_service(self._server, UsageServicer(app.usage), USAGE_SERVICE, authenticate)
+        add_service(self._server, FeedbackServicer(app.feedback), FEEDBACK_SERVICE, authenticate)
 
     @classmethod
     async def create(

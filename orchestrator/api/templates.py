@@ -102,7 +102,9 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         problems = convert.Problems()
         variables = convert.struct_to_dict(request.variables, "variables", problems)
         problems.raise_if_any()
-        preview = await self._templates.render(caller, request.template_id, request.version, variables, request.model)
+        preview = await self._templates.render(
+            caller, request.template_id, request.version, variables, request.model, request.task_type
+        )
         return templates_pb2.RenderTemplateResponse(
             messages=[
                 common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in preview.messages
@@ -111,6 +113,10 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             model=preview.model,
             version=preview.version,
             token_count_estimated=preview.count.estimated,
+            validators=[
+                templates_pb2.ValidatorInfo(name=v.name, type=v.kind, description=v.description)
+                for v in preview.validators
+            ],
         )
 
     @unary

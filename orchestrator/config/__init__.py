@@ -1,6 +1,8 @@
 """The configuration: sections (sections.py, auth.py), the whole file and its loading (settings.py)."""
 
 from orchestrator.config.auth import AuthSettings, LimitSettings, ServiceSettings, TlsSettings
+from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings
+from orchestrator.config.feedback import FeedbackSettings, FeedbackStoreSettings
 from orchestrator.config.sections import (
     BreakerConfig,
     CacheSettings,
@@ -25,6 +27,8 @@ __all__ = [
     "AuthSettings",
     "BreakerConfig",
     "CacheSettings",
+    "FeedbackSettings",
+    "FeedbackStoreSettings",
     "LimitSettings",
     "LogLevel",
     "ModelSettings",
@@ -42,7 +46,9 @@ __all__ = [
     "TelemetrySettings",
     "TemplateSettings",
     "TemplateStoreSettings",
+    "TemplateVariantSettings",
     "TlsSettings",
+    "ValidatorSettings",
     "load_settings",
     "settings_from_mapping",
 ]

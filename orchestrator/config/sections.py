@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from orchestrator.config.auth import LimitSettings, TlsSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings, check_validators, check_variants
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -94,6 +95,14 @@ class TaskSettings(Strict):
     # The task type's budgets, all callers together (each caller's own limits apply as well).
     limits: LimitSettings = LimitSettings()
     cache: TaskCacheSettings = TaskCacheSettings()
+    # Checks on every answer, after its format and schema checks, in this order (orchestrator.evaluation).
+    validators: tuple[ValidatorSettings, ...] = ()
+    # Prompt experiment: versions of the request's template and their weights; the pick is deterministic
+    # per request (conversation) and applies when the request names a template but no version.
+    template_variants: tuple[TemplateVariantSettings, ...] = ()
+
+    _unique_validators = field_validator("validators")(check_validators)
+    _unique_variants = field_validator("template_variants")(check_variants)
 
 
 class TemplateStoreSettings(Strict):

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 from orchestrator.catalog_defaults import DEFAULT_MODELS, LOCAL_PROVIDER_NAME
 from orchestrator.config.auth import AuthSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.feedback import FeedbackSettings
 from orchestrator.config.sections import (
     CacheSettings,
     ModelSettings,
@@ -49,6 +50,7 @@ class Settings(Strict):
     cache: CacheSettings = CacheSettings()
     shared_state: SharedStateSettings = SharedStateSettings()
     auth: AuthSettings = AuthSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:

@@ -12,6 +12,7 @@ from orchestrator.pipeline.prompt import PromptBuilder
 from orchestrator.pipeline.shaping import Acceptance, reask_policy
 from orchestrator.pipeline.tasks import Tasks
 from orchestrator.pipeline.validation import check_shape, schema_validator
+from orchestrator.pipeline.variants import template_version
 from orchestrator.policy.authorization import check_model, check_task
 from orchestrator.policy.quotas import QuotaBook
 from orchestrator.routing.call import Call
@@ -60,7 +61,8 @@ class Preparer:
         rendered = None
         base: tuple[ChatMessage, ...] = ()
         if request.template_id:
-            rendered = await self._templates.render(request.template_id, request.template_version, request.variables)
+            wanted = template_version(request, task.variants)  # the caller's, or the task's experiment pick
+            rendered = await self._templates.render(request.template_id, wanted, request.variables)
             base = rendered.messages
         messages = (*base, *request.messages)
         params = request.params.merged_over(task.params)
@@ -81,11 +83,12 @@ class Preparer:
             rendered,
             tuple(request.messages),
         )
-        accept = Acceptance(request.output_format, str(request.variables.get("language", "")), schema)
+        accept = Acceptance(request.output_format, str(request.variables.get("language", "")), schema, task.validators)
         deadline = started + request.timeout if request.timeout else None
         spend = self._quotas.spend(caller, request.task_type) if self._quotas is not None else None
-        reask = reask_policy(schema, self._schema_reasks)
+        reask = reask_policy(accept, self._schema_reasks)
         call = Call(prompt, params, deadline, request.json_schema, accept, reask, spend)
         version = rendered.template.version if rendered else ""
-        annotate_prepared(request, version, plan)
+        picked = bool(rendered and task.variants and not request.template_version)
+        annotate_prepared(request, version, plan, experiment=picked)
         return PreparedRequest(request, call, plan, version, started)

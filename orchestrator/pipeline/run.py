@@ -34,6 +34,10 @@ class _Progress:
     def attempts(self) -> list | None:
         return self.prepared.call.attempts if self.prepared is not None else None
 
+    @property
+    def template_version(self) -> str:
+        return self.prepared.template_version if self.prepared is not None else ""
+
 
 class Pipeline:
     def __init__(
@@ -64,9 +68,11 @@ class Pipeline:
                     result = _result(prepared, finished, finished.accepted)
                     await self._cache.store(request, prepared.template_version, result)
         except BaseException as exc:
-            self._observer.generation_finished(
-                outcome_of(request, started, False, error=exc, attempts=progress.attempts)
-            )
+            outcome = outcome_of(
+                request, started, False, error=exc, attempts=progress.attempts,
+                template_version=progress.template_version,
+            )  # fmt: skip
+            self._observer.generation_finished(outcome)
             raise
         self._observer.generation_finished(outcome_of(request, started, False, result))
         return result
@@ -80,7 +86,10 @@ class Pipeline:
                 async for event in self._stream_events(request, started, progress):
                     yield event
         except BaseException as exc:
-            outcome = outcome_of(request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts)
+            outcome = outcome_of(
+                request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts,
+                template_version=progress.template_version,
+            )  # fmt: skip
             self._observer.generation_finished(outcome)
             raise
         self._observer.generation_finished(outcome_of(request, started, True, progress.result, ttft=progress.ttft))

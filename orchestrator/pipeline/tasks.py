@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from orchestrator.context.pruning import PruningStrategy
 from orchestrator.domain import SamplingParams
+from orchestrator.evaluation import Validator
+from orchestrator.pipeline.variants import Variant
 from orchestrator.routing.policy import TaskRoute
 
 
@@ -17,6 +19,10 @@ class TaskPolicy:
     params: SamplingParams = field(default_factory=SamplingParams)
     # Which context items survive when they do not all fit (a request may choose another).
     strategy: PruningStrategy = field(default_factory=PruningStrategy)
+    # Checks on every answer after its format and schema (re-asked, then fallen back, like schema failures).
+    validators: tuple[Validator, ...] = ()
+    # The template versions of the task's prompt experiment (none: the version the request names, or the latest).
+    variants: tuple[Variant, ...] = ()
 
 
 class Tasks:

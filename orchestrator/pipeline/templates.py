@@ -11,7 +11,9 @@ from typing import Any
 
 from orchestrator.domain import Caller, ChatMessage, TokenCount
 from orchestrator.errors import NotFoundError
+from orchestrator.evaluation import Validator
 from orchestrator.pipeline.models import ModelDirectory
+from orchestrator.pipeline.tasks import Tasks
 from orchestrator.policy.authorization import check_template_write
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.registry import TemplateRegistry
@@ -26,12 +28,15 @@ class RenderPreview:
     version: str
     model: str
     count: TokenCount
+    # What the task type's answers must also satisfy (its validators, in the order they run).
+    validators: tuple[Validator, ...] = ()
 
 
 class TemplateOperations:
-    def __init__(self, registry: TemplateRegistry, models: ModelDirectory) -> None:
+    def __init__(self, registry: TemplateRegistry, models: ModelDirectory, tasks: Tasks | None = None) -> None:
         self._registry = registry
         self._models = models
+        self._tasks = tasks or Tasks({})
 
     async def _owner(self, template_id: str) -> str | None:
         try:
@@ -50,11 +55,12 @@ class TemplateOperations:
         return await self._registry.list(page_size, page_token, use_case)
 
     async def render(
-        self, caller: Caller, template_id: str, version: str, variables: dict[str, Any], model: str
+        self, caller: Caller, template_id: str, version: str, variables: dict[str, Any], model: str, task_type: str = ""
     ) -> RenderPreview:
         rendered = await self._registry.render(template_id, version, variables)
         spec, count = await self._models.count_tokens(caller, model, rendered.messages)
-        return RenderPreview(rendered.messages, rendered.template.version, spec.name, count)
+        validators = self._tasks.get(task_type).validators if task_type else ()
+        return RenderPreview(rendered.messages, rendered.template.version, spec.name, count, validators)
 
     async def delete(self, caller: Caller, template_id: str, version: str = "", etag: str = "") -> list[str]:
         target = await self._registry.get(template_id, version)  # NOT_FOUND before PERMISSION_DENIED

@@ -165,18 +165,20 @@ class Usage(_message.Message):
     def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., estimated: _Optional[bool] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("model", "provider", "outcome", "error_reason", "latency_ms")
+    __slots__ = ("model", "provider", "outcome", "error_reason", "latency_ms", "validator")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_FIELD_NUMBER: _ClassVar[int]
     model: str
     provider: str
     outcome: AttemptOutcome
     error_reason: str
     latency_ms: float
-    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., error_reason: _Optional[str] = ..., latency_ms: _Optional[float] = ...) -> None: ...
+    validator: str
+    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., error_reason: _Optional[str] = ..., latency_ms: _Optional[float] = ..., validator: _Optional[str] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("request_id", "text", "structured", "code", "model", "provider", "usage", "finish_reason", "cache_hit", "attempts", "latency_ms", "template_id", "template_version", "context_items_dropped", "context_items_used")

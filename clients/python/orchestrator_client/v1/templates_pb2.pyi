@@ -92,30 +92,44 @@ class ListTemplatesResponse(_message.Message):
     def __init__(self, templates: _Optional[_Iterable[_Union[PromptTemplate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateRequest(_message.Message):
-    __slots__ = ("template_id", "version", "variables", "model")
+    __slots__ = ("template_id", "version", "variables", "model", "task_type")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     VARIABLES_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    TASK_TYPE_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     version: str
     variables: _struct_pb2.Struct
     model: str
-    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
+    task_type: str
+    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ..., task_type: _Optional[str] = ...) -> None: ...
+
+class ValidatorInfo(_message.Message):
+    __slots__ = ("name", "type", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateResponse(_message.Message):
-    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated")
+    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated", "validators")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     token_count: int
     model: str
     version: str
     token_count_estimated: bool
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ...) -> None: ...
+    validators: _containers.RepeatedCompositeFieldContainer[ValidatorInfo]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ..., validators: _Optional[_Iterable[_Union[ValidatorInfo, _Mapping]]] = ...) -> None: ...
 
 class DeleteTemplateRequest(_message.Message):
     __slots__ = ("template_id", "version", "etag")
