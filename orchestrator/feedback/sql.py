@@ -70,8 +70,9 @@ ORDER BY r.template_version, r.model
 """
 PRUNE = (
     "DELETE FROM request_ledger WHERE created_at < ?",
-    # All but the newest `keep` (an OFFSET past the end selects nothing, and `< NULL` deletes nothing).
-    "DELETE FROM request_ledger WHERE created_at < "
+    # All but the newest `keep`: the (keep+1)-th newest and older (an OFFSET past the end selects nothing, and
+    # `<= NULL` deletes nothing).
+    "DELETE FROM request_ledger WHERE created_at <= "
     "(SELECT created_at FROM request_ledger ORDER BY created_at DESC LIMIT 1 OFFSET ?)",
     "DELETE FROM request_feedback WHERE NOT EXISTS (SELECT 1 FROM request_ledger AS r "
     "WHERE r.service = request_feedback.service AND r.request_id = request_feedback.request_id)",
