@@ -83,21 +83,21 @@ def test_the_report_numbers_match_the_seeded_feedback(
     primary3 = rows[("3", "primary")]
     assert (primary3["requests"], primary3["feedback"], primary3["reasks"]) == (8, 4, 2)
     assert primary3["mean_score"] == pytest.approx(0.75)
-    # s = sqrt(0.11 / 3); half width = t(3) * s / sqrt(4) = 3.182 * 0.0957427
-    assert primary3["score_interval"] == pytest.approx({"low": 0.445347, "high": 1.054653}, abs=1e-5)
+    # s = sqrt(0.11 / 3); half width = t(3) * s / sqrt(4) = 3.182 * 0.0957427; clipped to [0, 1]
+    assert primary3["score_interval"] == pytest.approx({"low": 0.445347, "high": 1.0}, abs=1e-5)
     assert primary3["failure_rate"] == pytest.approx(0.25)
     assert primary3["cost_per_request"] == pytest.approx(0.010 / 8)
     v3 = variants["3"]  # both models: 10 requests, scores 1.0 0.8 0.6 0.6 1.0 (the label "good" counts as 1.0)
     assert (v3["model"], v3["requests"], v3["scored"]) == ("*", 10, 5)
     assert v3["mean_score"] == pytest.approx(0.8)
-    assert v3["score_interval"] == pytest.approx({"low": 0.551707, "high": 1.048293}, abs=1e-5)  # t(4) = 2.776
+    assert v3["score_interval"] == pytest.approx({"low": 0.551707, "high": 1.0}, abs=1e-5)  # t(4) = 2.776
     assert v3["failure_rate"] == pytest.approx(0.2)
     assert v3["failure_interval"] == pytest.approx({"low": 0.056681, "high": 0.509837}, abs=1e-5)  # Wilson 2/10
     assert v3["cost_per_request"] == pytest.approx(0.016 / 10)
     v4 = variants["4"]  # the 40-day-old request is outside the window
     assert (v4["requests"], v4["scored"], v4["failure_rate"]) == (5, 2, 0.0)
     assert v4["mean_score"] == pytest.approx(0.3)
-    assert v4["score_interval"] == pytest.approx({"low": -0.9706, "high": 1.5706}, abs=1e-4)  # t(1) = 12.706
+    assert v4["score_interval"] == {"low": 0.0, "high": 1.0}  # 0.3 ± 12.706 · 0.1: t(1) = 12.706, clipped
     assert data["leader"] == "3"
     assert "intervals overlap" in data["verdict"]
 

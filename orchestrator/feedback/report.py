@@ -1,7 +1,7 @@
 """`orchestrator experiments report --task T`: per template version (variant) and model, how the task did.
 
 For each group: requests, feedback received, mean score with its 95% confidence interval (Student's t on
-the scores), validation failure rate (requests with at least one rejected answer) with its 95% Wilson
+the scores, clipped to [0, 1]), validation failure rate (requests with at least one rejected answer) with its 95% Wilson
 interval, re-asks, and cost per request. The leading variant is the one with the highest mean score; it
 leads clearly when its interval lies above every other variant's, else the report says more feedback is
 needed.
@@ -72,7 +72,8 @@ def mean_interval(n: int, total: float, squares: float) -> tuple[float | None, I
         return mean, None
     variance = max(squares - n * mean * mean, 0.0) / (n - 1)
     half = t95(n - 1) * math.sqrt(variance / n)
-    return mean, Interval(mean - half, mean + half)
+    # Scores lie in [0, 1]; so does any interval worth printing.
+    return mean, Interval(max(mean - half, 0.0), min(mean + half, 1.0))
 
 
 def wilson(k: int, n: int) -> Interval:
