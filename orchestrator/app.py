@@ -13,13 +13,19 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from orchestrator.config import Settings
+from orchestrator.conversations.open import open_conversations
 from orchestrator.domain import CachePolicy
 from orchestrator.feedback import RequestLedger, open_feedback_store
+from orchestrator.knowledge.open import open_knowledge
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
+from orchestrator.pipeline.conversation import ConversationKeeper
+from orchestrator.pipeline.conversations import ConversationOperations
 from orchestrator.pipeline.feedback import FeedbackOperations
+from orchestrator.pipeline.knowledge import KnowledgeOperations
 from orchestrator.pipeline.prepare import Preparer
+from orchestrator.pipeline.retrieval import Retriever
 from orchestrator.pipeline.usage import UsageOperations
 from orchestrator.policy.counters import MemoryCounters, RedisCounters
 from orchestrator.policy.quotas import QuotaBook
@@ -48,6 +54,8 @@ class App:
     models: ModelDirectory
     templates: TemplateOperations
     usage: UsageOperations
+    conversations: ConversationOperations
+    knowledge: KnowledgeOperations
     feedback: FeedbackOperations
     metrics: Metrics
     # Closed in reverse order of creation.
@@ -97,6 +105,10 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     metrics.watch_circuits(models.states)
     cache = _response_cache(settings, shared, runtime.shared_cache_tasks)
     closers.append(cache.aclose)
+    conversations = await open_conversations(settings, shared)
+    closers.append(conversations.aclose)
+    knowledge = await open_knowledge(settings.knowledge.store)
+    closers.append(knowledge.aclose)
     quotas = QuotaBook(
         runtime.limits,
         RedisCounters(shared) if shared is not None else MemoryCounters(),
@@ -107,17 +119,33 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     experiments, ledger = await _feedback_parts(runtime, metrics, closers)
     tasks = Tasks(runtime.tasks)
     pipeline = Pipeline(
-        Preparer(registry, router, tasks, runtime.schema_reasks, quotas if runtime.limits else None),
+        Preparer(
+            registry,
+            router,
+            tasks,
+            runtime.schema_reasks,
+            quotas if runtime.limits else None,
+            ConversationKeeper(conversations),
+            Retriever(knowledge, runtime.retrieval),
+        ),
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
         Observers(metrics, RequestLogger(), experiments, ledger),
     )
-    usage = UsageOperations(quotas, runtime.services)
-    f = settings.feedback
-    feedback = FeedbackOperations(ledger, f.label_scores, f.max_comment_chars, f.retention_days, experiments)
-    templates = TemplateOperations(registry, models, tasks)
-    return App(runtime, pipeline, models, templates, usage, feedback, metrics, closers)
+    k, f = settings.knowledge, settings.feedback
+    return App(
+        runtime,
+        pipeline,
+        models,
+        TemplateOperations(registry, models, tasks),
+        UsageOperations(quotas, runtime.services),
+        ConversationOperations(conversations),
+        KnowledgeOperations(knowledge, k.chunk_chars, k.chunk_overlap_chars, k.max_document_chars),
+        FeedbackOperations(ledger, f.label_scores, f.max_comment_chars, f.retention_days, experiments),
+        metrics,
+        closers,
+    )
 
 
 async def _feedback_parts(

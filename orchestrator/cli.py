@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from orchestrator_client.cli import add_client_commands, run_client_command
+
 from orchestrator import logs
 from orchestrator.config import load_settings
 from orchestrator.errors import ConfigError
@@ -109,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     report_cmd.add_argument("--days", type=float, help="only requests of the last DAYS days (default: the retention)")
     report_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_client_commands(commands)  # generate, templates, models: a gRPC client of a running server
     args = parser.parse_args(argv)
+    if (status := run_client_command(args)) is not None:
+        return status
 
     if args.command == "keys":
         return _new_key(args.service)

@@ -17,6 +17,7 @@ from orchestrator.context.pruning import PruningStrategy, strategy_from_name
 from orchestrator.domain import ANONYMOUS, Caller, SamplingParams
 from orchestrator.errors import ConfigError
 from orchestrator.evaluation import Validator, ValidatorError, build_validator
+from orchestrator.pipeline.retrieval import TaskRetrieval
 from orchestrator.pipeline.tasks import TaskPolicy
 from orchestrator.pipeline.variants import Variant
 from orchestrator.policy.identity import Authenticator, ServiceIdentity
@@ -49,6 +50,7 @@ class Runtime:
     # Every service a caller can be: the configured ones and "anonymous".
     services: frozenset[str]
     shared_cache_tasks: frozenset[str]
+    retrieval: dict[str, TaskRetrieval]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -71,6 +73,11 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=_limits(settings),
         services=frozenset({ANONYMOUS, *(s.name for s in settings.auth.services)}),
         shared_cache_tasks=frozenset(name for name, task in settings.tasks.items() if task.cache.shared),
+        retrieval={
+            name: TaskRetrieval(task.retrieval.collections, task.retrieval.top_k)
+            for name, task in settings.tasks.items()
+            if task.retrieval.collections
+        },
     )
 
 
@@ -140,6 +147,7 @@ def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
 def _task(name: str, task: TaskSettings, problems: list[str]) -> TaskPolicy:
     p = task.params
     strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
+    summary = task.conversation
     validators = [_validator(v, f"tasks.{name}.validators[{i}]", problems) for i, v in enumerate(task.validators)]
     return TaskPolicy(
         route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
@@ -147,6 +155,8 @@ def _task(name: str, task: TaskSettings, problems: list[str]) -> TaskPolicy:
         strategy=strategy,
         validators=tuple(v for v in validators if v is not None),
         variants=tuple(Variant(v.version, v.weight) for v in task.template_variants),
+        summary_model=summary.summary_model if summary.summarize_dropped else None,
+        summary_max_tokens=summary.summary_max_tokens,
     )
 
 

@@ -101,6 +101,21 @@ async def test_the_same_request_id_gets_the_same_variant_and_a_pinned_version_wi
     assert client.server.metrics.registry.get_sample_value("orchestrator_variant_requests_total", other) is None  # type: ignore[attr-defined]
 
 
+async def test_a_conversation_keeps_its_variant_across_its_requests(client: OrchestratorClient) -> None:
+    async def turns(conversation: str) -> set[str]:
+        versions = set()
+        for n in range(6):
+            request = triage(f"{conversation}-turn-{n}")
+            request.conversation_id = conversation
+            versions.add((await client.generate(request)).template_version)
+        return versions
+
+    per_conversation = [await turns(f"conv-{c}") for c in range(20, 32)]
+
+    assert all(len(versions) == 1 for versions in per_conversation)
+    assert set().union(*per_conversation) == {"3", "4"}  # different conversations do get different variants
+
+
 @pytest.fixture
 def observed() -> Iterator[tuple[io.StringIO, InMemorySpanExporter]]:
     buffer, exporter = io.StringIO(), InMemorySpanExporter()

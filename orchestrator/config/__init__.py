@@ -1,6 +1,13 @@
 """The configuration: sections (sections.py, auth.py), the whole file and its loading (settings.py)."""
 
 from orchestrator.config.auth import AuthSettings, LimitSettings, ServiceSettings, TlsSettings
+from orchestrator.config.context import (
+    ConversationSettings,
+    KnowledgeSettings,
+    KnowledgeStoreSettings,
+    TaskConversationSettings,
+    TaskRetrievalSettings,
+)
 from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings
 from orchestrator.config.feedback import FeedbackSettings, FeedbackStoreSettings
 from orchestrator.config.sections import (
@@ -27,8 +34,11 @@ __all__ = [
     "AuthSettings",
     "BreakerConfig",
     "CacheSettings",
+    "ConversationSettings",
     "FeedbackSettings",
     "FeedbackStoreSettings",
+    "KnowledgeSettings",
+    "KnowledgeStoreSettings",
     "LimitSettings",
     "LogLevel",
     "ModelSettings",
@@ -42,6 +52,8 @@ __all__ = [
     "Settings",
     "SharedStateSettings",
     "TaskCacheSettings",
+    "TaskConversationSettings",
+    "TaskRetrievalSettings",
     "TaskSettings",
     "TelemetrySettings",
     "TemplateSettings",

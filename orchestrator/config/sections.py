@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from orchestrator.config.auth import LimitSettings, TlsSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.context import TaskConversationSettings, TaskRetrievalSettings
 from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings, check_validators, check_variants
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
@@ -95,6 +96,8 @@ class TaskSettings(Strict):
     # The task type's budgets, all callers together (each caller's own limits apply as well).
     limits: LimitSettings = LimitSettings()
     cache: TaskCacheSettings = TaskCacheSettings()
+    retrieval: TaskRetrievalSettings = TaskRetrievalSettings()
+    conversation: TaskConversationSettings = TaskConversationSettings()
     # Checks on every answer, after its format and schema checks, in this order (orchestrator.evaluation).
     validators: tuple[ValidatorSettings, ...] = ()
     # Prompt experiment: versions of the request's template and their weights; the pick is deterministic

@@ -112,6 +112,8 @@ class ResponseCache:
         return cache_key(request, template_version, request.task_type in self._shared_tasks)
 
     def _policy(self, request: GenerationRequest) -> CachePolicy:
+        if request.conversation_id:
+            return CachePolicy.BYPASS  # the answer depends on the conversation so far
         return self._default if request.cache_policy is CachePolicy.DEFAULT else request.cache_policy
 
     async def lookup(self, request: GenerationRequest, template_version: str) -> GenerationResult | None:

@@ -19,6 +19,9 @@ class TaskPolicy:
     params: SamplingParams = field(default_factory=SamplingParams)
     # Which context items survive when they do not all fit (a request may choose another).
     strategy: PruningStrategy = field(default_factory=PruningStrategy)
+    # Conversation turns dropped for the budget are summarised by this model (None: they are just dropped).
+    summary_model: str | None = None
+    summary_max_tokens: int = 200
     # Checks on every answer after its format and schema (re-asked, then fallen back, like schema failures).
     validators: tuple[Validator, ...] = ()
     # The template versions of the task's prompt experiment (none: the version the request names, or the latest).

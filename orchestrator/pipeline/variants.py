@@ -24,7 +24,7 @@ class Variant:
 
 def variant_key(request: GenerationRequest) -> str:
     """What decides the pick: one conversation (or one request) of one service in one task type."""
-    subject = getattr(request, "conversation_id", "") or request.request_id
+    subject = request.conversation_id or request.request_id
     return f"{request.caller.service}\n{request.task_type}\n{subject}"
 
 

@@ -20,6 +20,12 @@ class BuiltPrompt:
     context_used: int = 0
     context_dropped: int = 0
     dropped_sources: tuple[str, ...] = ()
+    # Which context items were kept (indices into the request's items) and each item's size in tokens.
+    kept_context: tuple[int, ...] = ()
+    context_tokens: tuple[int, ...] = ()
+    # Earlier conversation turns sent, and dropped for the budget (replaced by a summary when configured).
+    history_used: int = 0
+    history_dropped: int = 0
 
 
 class PromptSource(Protocol):
