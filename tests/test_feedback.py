@@ -17,6 +17,7 @@ from orchestrator_client.v1 import generation_pb2 as gen
 
 from orchestrator.config import FeedbackSettings
 from orchestrator.domain import Attempt, AttemptOutcome, FinishReason, GenerationRequest, GenerationResult, TokenUsage
+from orchestrator.errors import ConfigError
 from orchestrator.feedback import FeedbackRecord, RequestLedger, RequestRecord, open_feedback_store, record_of
 from orchestrator.feedback.records import FeedbackStore, GroupTotals
 from orchestrator.observe import GenerationOutcome
@@ -292,3 +293,17 @@ async def test_the_ledger_drops_and_counts_what_it_cannot_queue_or_write(tmp_pat
 
     assert found is not None and found.request_id == "q-1"
     assert dropped == [1, 1]
+
+
+async def test_a_store_that_cannot_be_opened_is_a_config_error_naming_the_setting(tmp_path: Path) -> None:
+    missing_dir = FeedbackSettings(store={"type": "sqlite", "path": str(tmp_path / "no" / "such" / "f.db")})  # type: ignore[arg-type]
+    closed_port = FeedbackSettings(store={"type": "postgres", "dsn": "postgresql://u:s3cret-pw@127.0.0.1:1/ledger"})  # type: ignore[arg-type]
+
+    with pytest.raises(ConfigError) as sqlite_error:
+        await open_feedback_store(missing_dir)
+    with pytest.raises(ConfigError) as postgres_error:
+        await open_feedback_store(closed_port)
+
+    assert str(sqlite_error.value).startswith("feedback.store.path: cannot open SQLite database")
+    assert str(postgres_error.value).startswith("feedback.store.dsn: cannot use PostgreSQL at 127.0.0.1:1/ledger: ")
+    assert "s3cret-pw" not in str(postgres_error.value)
