@@ -305,5 +305,5 @@ async def test_a_store_that_cannot_be_opened_is_a_config_error_naming_the_settin
         await open_feedback_store(closed_port)
 
     assert str(sqlite_error.value).startswith("feedback.store.path: cannot open SQLite database")
-    assert str(postgres_error.value).startswith("feedback.store.dsn: cannot use PostgreSQL at 127.0.0.1:1/ledger: ")
+    assert str(postgres_error.value).startswith("feedback.store.dsn: cannot use PostgreSQL")
     assert "s3cret-pw" not in str(postgres_error.value)

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator.feedback import sql
 from orchestrator.feedback.records import FeedbackRecord, GroupTotals, RequestRecord
-from orchestrator.state.sql import SqliteThread
+from orchestrator.state.sqlite import SqliteThread
 
 
 def _schema(conn: sqlite3.Connection) -> None:

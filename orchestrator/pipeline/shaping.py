@@ -7,6 +7,7 @@ metadata, which the router copies into the attempt.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from orchestrator.errors import InvalidModelOutputError, Reason
 from orchestrator.evaluation import Validator
 from orchestrator.evaluation.extraction import NO_VALUE, extract_code, extract_json
 from orchestrator.routing.call import Reask
+from orchestrator.schemas import CompiledSchema
 
 __all__ = ["Acceptance", "ShapedAnswer", "extract_code", "extract_json", "reask_policy", "reask_turns", "shape"]
 # The check names of rejections that are not a configured validator's.
@@ -52,11 +54,6 @@ def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedA
     return ShapedAnswer(text)
 
 
-def _error_path(error: Any) -> list[str]:
-    """A sort key for validation errors (paths mix indices and names, which do not compare)."""
-    return [str(part) for part in error.absolute_path]
-
-
 class Acceptance:
     """The answer in the requested shape, or InvalidModelOutputError saying what is wrong with it."""
 
@@ -64,7 +61,7 @@ class Acceptance:
         self,
         output_format: OutputFormat,
         language: str = "",
-        schema: Any = None,
+        schema: CompiledSchema | None = None,
         validators: tuple[Validator, ...] = (),
     ) -> None:
         # A schema asks for JSON whatever the format said.
@@ -78,18 +75,28 @@ class Acceptance:
         """Whether anything beyond the format is checked (a schema or validators): worth re-asking for."""
         return self._schema is not None or bool(self._validators)
 
-    def __call__(self, text: str) -> ShapedAnswer:
+    async def __call__(self, text: str) -> ShapedAnswer:
         shaped = shape(text, self.output_format, self._language)
         if self._schema is not None:
-            errors = sorted(self._schema.iter_errors(shaped.structured), key=_error_path)
+            # Off the event loop: validation is bounded in time, but a second of it must not stall everyone.
+            errors = await asyncio.to_thread(self._schema.errors, shaped.structured)
             if errors:
-                details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
+                details = "; ".join(f"{e.field}: {e.description}" for e in errors)
                 raise _rejected(f"the model's JSON does not match the schema: {details}", SCHEMA_CHECK)
+        if self._validators:
+            # Off the event loop too: the built-ins are linear in the answer, a team's own check may not be.
+            failed = await asyncio.to_thread(self._first_failure, shaped)
+            if failed is not None:
+                name, problem = failed
+                raise _rejected(f"validator {name}: {problem}", name)
+        return shaped
+
+    def _first_failure(self, shaped: ShapedAnswer) -> tuple[str, str] | None:
         for validator in self._validators:
             problem = validator.problem(shaped)
             if problem is not None:
-                raise _rejected(f"validator {validator.name}: {problem}", validator.name)
-        return shaped
+                return validator.name, problem
+        return None
 
 
 # What the model is asked for after the rejection, by the answer's format.

@@ -8,31 +8,30 @@ an advisory lock of their own, so replicas starting together do not trip over ea
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
-from orchestrator.errors import Reason, UnavailableError
-from orchestrator.state.sql import LOCK_NAMESPACE, open_pg_pool, pg_connection
+from orchestrator.errors import ConfigError, Reason, UnavailableError
 from orchestrator.templates.model import PromptTemplate
+from orchestrator.templates.rows import decode_template, encode_body, use_case_needle, use_cases_key
 from orchestrator.templates.store import (
     TemplatePage,
     decode_page_token,
     encode_page_token,
+    etag_mismatch,
     next_version,
     template_not_found,
-)
-from orchestrator.templates.stores import (
-    decode_template,
-    encode_body,
-    etag_mismatch,
-    use_case_needle,
-    use_cases_key,
     version_exists,
 )
 
-_LOCK_NAMESPACE = LOCK_NAMESPACE  # first key of pg_advisory_xact_lock(int, int) for template ids
-_SCHEMA_LOCK = 1
+log = logging.getLogger(__name__)
+
+_LOCK_NAMESPACE = 0x6F726368  # "orch": first key of pg_advisory_xact_lock(int, int) for template ids
+_SCHEMA_LOCK = (_LOCK_NAMESPACE + 1, 0)
 # COLLATE "C": ids compare by code point, as the memory store sorts them (a locale would reorder them).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS prompt_templates (
@@ -73,6 +72,17 @@ WHERE t.template_id > $1
   AND strpos(t.use_cases, $2) > 0
 ORDER BY t.template_id LIMIT $3
 """
+# A server that stops answering (frozen, partitioned) fails a call after this long instead of holding it.
+_CALL_SECONDS = 10.0
+# The connection, not the request, failed: the caller may retry.
+_CONNECTION_ERRORS = (
+    TimeoutError,
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
 
 
 def _row(row: asyncpg.Record) -> PromptTemplate:
@@ -84,23 +94,57 @@ def _nul_free(text: str) -> bool:
     return "\x00" not in text
 
 
-def _unavailable() -> UnavailableError:
-    return UnavailableError(
-        "the template store is unavailable; retry later", reason=Reason.TEMPLATE_STORE_UNAVAILABLE, retry_after=1.0
-    )
+def _describe(dsn: str) -> tuple[str, list[str]]:
+    """Where the DSN points (host:port/database, no credentials), and the secrets to scrub from messages."""
+    try:
+        parts = urlsplit(dsn)
+        where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+        secrets = [parts.password or "", *parse_qs(parts.query).get("password", [])]
+    except ValueError:
+        where, secrets = "(unparsable dsn)", []
+    secrets = [s for s in secrets if s]
+    return where, secrets + [unquote(s) for s in secrets]
 
 
 class PostgresTemplateStore:
+    may_be_unreachable = True
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
     @classmethod
-    async def open(cls, dsn: str) -> PostgresTemplateStore:
+    async def open(cls, dsn: str, min_size: int = 1, max_size: int = 10) -> PostgresTemplateStore:
         """Connect and create the tables if missing; ConfigError naming `templates.store.dsn` if that fails."""
-        return cls(await open_pg_pool(dsn, (_SCHEMA,), _SCHEMA_LOCK, "templates.store.dsn"))
+        pool: asyncpg.Pool | None = None
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, timeout=_CALL_SECONDS, command_timeout=_CALL_SECONDS
+            )
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", *_SCHEMA_LOCK)
+                await conn.execute(_SCHEMA)
+        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            if pool is not None:
+                pool.terminate()
+            where, secrets = _describe(dsn)
+            reason = str(exc) or type(exc).__name__
+            for secret in secrets:
+                reason = reason.replace(secret, "***")
+            raise ConfigError(f"templates.store.dsn: cannot use PostgreSQL at {where}: {reason}") from None
+        return cls(pool)
 
-    def _connection(self) -> AbstractAsyncContextManager[asyncpg.Connection]:
-        return pg_connection(self._pool, _unavailable)
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        try:
+            async with self._pool.acquire(timeout=_CALL_SECONDS) as conn:
+                yield conn
+        except _CONNECTION_ERRORS as exc:
+            log.warning("template store unavailable: %s", exc)
+            raise UnavailableError(
+                "the template store is unavailable; retry later",
+                reason=Reason.TEMPLATE_STORE_UNAVAILABLE,
+                retry_after=1.0,
+            ) from exc
 
     async def create(self, template: PromptTemplate) -> PromptTemplate:
         template_id = template.template_id

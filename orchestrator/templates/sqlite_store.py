@@ -1,6 +1,6 @@
 """Templates in one SQLite file: the embedded default. Same behaviour as MemoryTemplateStore.
 
-The connection lives on the store's own thread (orchestrator.state.sql.SqliteThread). Writes use BEGIN
+The connection lives on the store's own thread (orchestrator.state.sqlite.SqliteThread). Writes use BEGIN
 IMMEDIATE, which takes the file's write lock before reading: versions stay distinct even when two processes
 share the file (WAL mode lets readers go on).
 """
@@ -11,21 +11,16 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.state.sql import SqliteThread
+from orchestrator.state.sqlite import SqliteThread
 from orchestrator.templates.model import PromptTemplate
+from orchestrator.templates.rows import decode_template, encode_body, use_case_needle, use_cases_key
 from orchestrator.templates.store import (
     TemplatePage,
     decode_page_token,
     encode_page_token,
+    etag_mismatch,
     next_version,
     template_not_found,
-)
-from orchestrator.templates.stores import (
-    decode_template,
-    encode_body,
-    etag_mismatch,
-    use_case_needle,
-    use_cases_key,
     version_exists,
 )
 
@@ -74,6 +69,8 @@ def _row(row: tuple[Any, ...]) -> PromptTemplate:
 
 
 class SqliteTemplateStore:
+    may_be_unreachable = False  # a local file: it fails loudly rather than going away
+
     def __init__(self, db: SqliteThread) -> None:
         self._db = db
         self._conn = db.conn
