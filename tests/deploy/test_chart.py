@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from tests.deploy.chart import (
     render_result,
     tool,
 )
-from tests.helpers import TEMPLATES
+from tests.helpers import ROOT, TEMPLATES
 
 pytestmark = pytest.mark.timeout(120)
 VALUES = {"default": (), "production": (PRODUCTION_VALUES,)}
@@ -43,6 +44,14 @@ WRITABLE_PATHS = {"/tmp", "/var/lib/orchestrator"}
 @pytest.fixture(scope="module", params=list(VALUES))
 def rendered(request: pytest.FixtureRequest) -> Rendered:
     return render(*VALUES[request.param])
+
+
+def test_the_chart_deploys_the_version_the_package_declares() -> None:
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    package = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    assert chart["appVersion"] == package
+    assert render().container["image"] == f"llm-orchestrator:{package}"
 
 
 @pytest.mark.parametrize("values", list(VALUES))
