@@ -13,11 +13,20 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from orchestrator.config import Settings
+from orchestrator.conversations.open import open_conversations
 from orchestrator.domain import CachePolicy
+from orchestrator.knowledge.open import open_knowledge
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
+from orchestrator.pipeline.conversation import ConversationKeeper
+from orchestrator.pipeline.conversations import ConversationOperations
+from orchestrator.pipeline.knowledge import KnowledgeOperations
 from orchestrator.pipeline.prepare import Preparer
+from orchestrator.pipeline.retrieval import Retriever
+from orchestrator.pipeline.usage import UsageOperations
+from orchestrator.policy.counters import MemoryCounters, RedisCounters
+from orchestrator.policy.quotas import QuotaBook
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
 from orchestrator.redaction import SECRETS
@@ -41,6 +50,9 @@ class App:
     pipeline: Pipeline
     models: ModelDirectory
     templates: TemplateOperations
+    usage: UsageOperations
+    conversations: ConversationOperations
+    knowledge: KnowledgeOperations
     metrics: Metrics
     # Closed in reverse order of creation.
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -66,7 +78,11 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     if settings.shared_state.redis_url is not None:
         state = settings.shared_state
         shared = SharedRedis(
-            _secret(state.redis_url), state.timeout_seconds, state.max_connections, metrics.shared_state_failed
+            _secret(state.redis_url),
+            state.timeout_seconds,
+            state.max_connections,
+            metrics.shared_state_failed,
+            state.key_prefix,
         )
         closers.append(shared.aclose)
     registry = TemplateRegistry(
@@ -83,26 +99,56 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers.append(router.aclose)
     models = ModelDirectory(router)
     metrics.watch_circuits(models.states)
-    cache = _response_cache(settings, shared)
+    cache = _response_cache(settings, shared, runtime.shared_cache_tasks)
     closers.append(cache.aclose)
+    conversations = await open_conversations(settings, shared)
+    closers.append(conversations.aclose)
+    knowledge = await open_knowledge(settings.knowledge.store)
+    closers.append(knowledge.aclose)
+    quotas = QuotaBook(
+        runtime.limits,
+        RedisCounters(shared) if shared is not None else MemoryCounters(),
+        settings.auth.outage_limit_share,
+        metrics.quota_used,
+    )
+    closers.append(quotas.aclose)
     pipeline = Pipeline(
-        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks),
+        Preparer(
+            registry,
+            router,
+            Tasks(runtime.tasks),
+            runtime.schema_reasks,
+            quotas if runtime.limits else None,
+            ConversationKeeper(conversations),
+            Retriever(knowledge, runtime.retrieval),
+        ),
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
         Observers(metrics, RequestLogger()),
     )
-    return App(runtime, pipeline, models, TemplateOperations(registry, models), metrics, closers)
+    k = settings.knowledge
+    return App(
+        runtime,
+        pipeline,
+        models,
+        TemplateOperations(registry, models),
+        UsageOperations(quotas, runtime.services),
+        ConversationOperations(conversations),
+        KnowledgeOperations(knowledge, k.chunk_chars, k.chunk_overlap_chars, k.max_document_chars),
+        metrics,
+        closers,
+    )
 
 
-def _response_cache(settings: Settings, shared: SharedRedis | None) -> ResponseCache:
+def _response_cache(settings: Settings, shared: SharedRedis | None, shared_tasks: frozenset[str]) -> ResponseCache:
     cache = settings.cache
     backends: dict[str, Callable[[], CacheBackend | None]] = {
         "none": lambda: None,
         "memory": lambda: MemoryCache(cache.max_entries),
         "redis": lambda: RedisCache(shared) if shared is not None else None,
     }
-    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy))
+    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy), shared_tasks)
 
 
 def _secret(value: SecretStr | None) -> str:

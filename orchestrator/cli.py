@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from orchestrator_client.cli import add_client_commands, run_client_command
+
 from orchestrator import logs
 from orchestrator.config import load_settings
 from orchestrator.errors import ConfigError
@@ -46,6 +48,24 @@ def _port_from_env(name: str) -> int:
     return port
 
 
+def _new_key(service: str) -> int:
+    from pydantic import ValidationError
+
+    from orchestrator.config import ServiceSettings
+    from orchestrator.policy.keys import config_line, new_key
+
+    try:
+        ServiceSettings(name=service)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        print(f"orchestrator: --service: {message}", file=sys.stderr)
+        return 2
+    key = new_key()
+    print(f"key (shown once; give it to the {service} service, e.g. as a Kubernetes Secret):\n  {key}")
+    print(f"under auth.services in the configuration:\n  {config_line(service, key)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="orchestrator", description="LLM Orchestrator gRPC service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,8 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     check_cmd = commands.add_parser("check-config", help="validate the configuration and exit")
     check_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
+    keys_cmd = commands.add_parser("keys", help="service keys").add_subparsers(dest="keys_command", required=True)
+    new_key_cmd = keys_cmd.add_parser("new", help="print a fresh key once, and the line to paste into auth.services")
+    new_key_cmd.add_argument("--service", required=True, help="the service the key is for, e.g. rd")
+    add_client_commands(commands)  # generate, templates, models: a gRPC client of a running server
     args = parser.parse_args(argv)
+    if (status := run_client_command(args)) is not None:
+        return status
 
+    if args.command == "keys":
+        return _new_key(args.service)
     try:
         runtime = build_runtime(load_settings(args.config))
         metrics_port = getattr(args, "metrics_port", None)

@@ -44,6 +44,26 @@ class CircuitState(enum.Enum):
     HALF_OPEN = "half_open"
 
 
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The service a call is made for: who spends, who owns, whose budget (anonymous when auth is off)."""
+
+    service: str = ANONYMOUS
+    admin: bool = False
+    # None: every task type / model; otherwise the allowed names (models by canonical name).
+    task_types: frozenset[str] | None = None
+    models: frozenset[str] | None = None
+
+    def may_use_task(self, task_type: str) -> bool:
+        return self.task_types is None or task_type in self.task_types
+
+    def may_use_model(self, model: str) -> bool:
+        return self.models is None or model in self.models
+
+
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     role: Role
@@ -111,6 +131,15 @@ class TokenCount:
     estimated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """Knowledge-base retrieval for one request (empty collections: the task's configured ones)."""
+
+    collections: tuple[str, ...] = ()
+    query: str = ""
+    top_k: int | None = None
+
+
 @dataclass(slots=True)
 class GenerationRequest:
     """What a caller asked for, validated and converted from the wire."""
@@ -132,6 +161,10 @@ class GenerationRequest:
     context_strategy: str = ""
     # Seconds left of the caller's deadline when the request arrived (None: no deadline).
     timeout: float | None = None
+    caller: Caller = field(default_factory=Caller)
+    # A conversation the server keeps for the caller ("" for none).
+    conversation_id: str = ""
+    retrieval: Retrieval | None = None
 
 
 @dataclass(frozen=True, slots=True)

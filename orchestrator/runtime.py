@@ -14,9 +14,12 @@ from pathlib import Path
 
 from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings
 from orchestrator.context.pruning import PruningStrategy, strategy_from_name
-from orchestrator.domain import SamplingParams
+from orchestrator.domain import ANONYMOUS, Caller, SamplingParams
 from orchestrator.errors import ConfigError
+from orchestrator.pipeline.retrieval import TaskRetrieval
 from orchestrator.pipeline.tasks import TaskPolicy
+from orchestrator.policy.identity import Authenticator, ServiceIdentity
+from orchestrator.policy.limits import LimitTable, limits_of
 from orchestrator.routing.catalog import ModelSpec
 from orchestrator.routing.health import BreakerSettings, BudgetSettings
 from orchestrator.routing.policy import RoutingPolicy, TaskRoute
@@ -40,6 +43,12 @@ class Runtime:
     max_concurrent_requests: int | None
     # The seed template directory, when there is one to load.
     templates_directory: Path | None
+    authenticator: Authenticator
+    limits: LimitTable
+    # Every service a caller can be: the configured ones and "anonymous".
+    services: frozenset[str]
+    shared_cache_tasks: frozenset[str]
+    retrieval: dict[str, TaskRetrieval]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -57,6 +66,15 @@ def build_runtime(settings: Settings) -> Runtime:
         schema_reasks=settings.routing.schema_reasks,
         max_concurrent_requests=settings.routing.max_concurrent_requests,
         templates_directory=directory,
+        authenticator=_authenticator(settings),
+        limits=_limits(settings),
+        services=frozenset({ANONYMOUS, *(s.name for s in settings.auth.services)}),
+        shared_cache_tasks=frozenset(name for name, task in settings.tasks.items() if task.cache.shared),
+        retrieval={
+            name: TaskRetrieval(task.retrieval.collections, task.retrieval.top_k)
+            for name, task in settings.tasks.items()
+            if task.retrieval.collections
+        },
     )
 
 
@@ -126,10 +144,43 @@ def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
 def _task(task: TaskSettings) -> TaskPolicy:
     p = task.params
     strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
+    summary = task.conversation
     return TaskPolicy(
         route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
         params=SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop),
         strategy=strategy,
+        summary_model=summary.summary_model if summary.summarize_dropped else None,
+        summary_max_tokens=summary.summary_max_tokens,
+    )
+
+
+def _authenticator(settings: Settings) -> Authenticator:
+    def canonical(names: tuple[str, ...]) -> frozenset[str] | None:
+        if "*" in names:
+            return None
+        return frozenset(model.name for name in names if (model := settings.model(name)) is not None)
+
+    services = [
+        ServiceIdentity(
+            Caller(
+                service=s.name,
+                admin=s.admin,
+                task_types=None if "*" in s.task_types else frozenset(s.task_types),
+                models=canonical(s.models),
+            ),
+            s.key_sha256,
+        )
+        for s in settings.auth.services
+    ]
+    return Authenticator(settings.auth.mode == "required", services)
+
+
+def _limits(settings: Settings) -> LimitTable:
+    services = {s.name: limits_of(f"service:{s.name}", s.limits.model_dump()) for s in settings.auth.services}
+    tasks = {name: limits_of(f"task:{name}", task.limits.model_dump()) for name, task in settings.tasks.items()}
+    return LimitTable(
+        {name: limits for name, limits in services.items() if limits},
+        {name: limits for name, limits in tasks.items() if limits},
     )
 
 

@@ -44,6 +44,7 @@ class ErrorDetails:
         self.reason = ""
         self.metadata: dict[str, str] = {}
         self.field_violations: dict[str, str] = {}
+        self.quota_violations: dict[str, str] = {}
         self.retry_delay: float | None = None
         for detail in status.details:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
@@ -54,10 +55,34 @@ class ErrorDetails:
                 bad = error_details_pb2.BadRequest()
                 detail.Unpack(bad)
                 self.field_violations = {v.field: v.description for v in bad.field_violations}
+            elif detail.Is(error_details_pb2.QuotaFailure.DESCRIPTOR):
+                quota = error_details_pb2.QuotaFailure()
+                detail.Unpack(quota)
+                self.quota_violations = {v.subject: v.description for v in quota.violations}
             elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
                 retry = error_details_pb2.RetryInfo()
                 detail.Unpack(retry)
                 self.retry_delay = retry.retry_delay.ToTimedelta().total_seconds()
+
+
+class MetadataRecorder(grpc.GenericRpcHandler):
+    """A gRPC server standing in for one that checks keys: records each call's metadata, answers UNIMPLEMENTED."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+        self.server = grpc.aio.server(handlers=[self])
+        self.target = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> None:
+        self.seen.append({key: str(value) for key, value in handler_call_details.invocation_metadata})  # type: ignore[attr-defined]
+        return None
+
+    async def __aenter__(self) -> MetadataRecorder:
+        await self.server.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.stop(None)
 
 
 class ServerProcess:
@@ -74,27 +99,30 @@ class ServerProcess:
         self.config_path.write_text(yaml.safe_dump(merged))
         child_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
         child_env.update(env or {})
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "serve", "--config", str(self.config_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=child_env,
-            cwd=ROOT,
-        )
+        # Files, not pipes: a busy server writes a log line per request, and a pipe nobody reads would fill
+        # and block it.
+        self.stdout_path, self.stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+        with self.stdout_path.open("w") as stdout, self.stderr_path.open("w") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator", "serve", "--config", str(self.config_path)],
+                stdout=stdout,
+                stderr=stderr,
+                text=True,
+                env=child_env,
+                cwd=ROOT,
+            )
         self.port = self._read_port()
         self.target = f"127.0.0.1:{self.port}"
 
     def _read_port(self, timeout: float = 60.0) -> int:
         deadline = time.monotonic() + timeout
-        assert self.process.stdout is not None
         while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"server exited early: {self.process.stderr.read() if self.process.stderr else ''}")
-            match = re.search(r"listening on port (\d+)", line)
+            match = re.search(r"listening on port (\d+)", self.stdout_text())
             if match:
                 return int(match.group(1))
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early: {self.stderr_text()}")
+            time.sleep(0.05)
         raise TimeoutError("server did not report its port")
 
     def terminate(self) -> None:
@@ -109,6 +137,8 @@ class ServerProcess:
                 self.process.kill()
         return self.process.wait()
 
+    def stdout_text(self) -> str:
+        return self.stdout_path.read_text()
+
     def stderr_text(self) -> str:
-        assert self.process.stderr is not None
-        return self.process.stderr.read()
+        return self.stderr_path.read_text()

@@ -23,19 +23,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def redis_url() -> Iterator[str]:
-    if _listening(6379):
-        yield "redis://127.0.0.1:6379/0"
-        return
+def _binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], check=True, capture_output=True)
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    return binary
+
+
+@contextmanager
+def redis_url() -> Iterator[str]:
+    """The machine's Redis when it runs (tests then use key prefixes of their own), else a throwaway one."""
+    if _listening(6379):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    with throwaway_redis() as url:
+        yield url
+
+
+@contextmanager
+def throwaway_redis() -> Iterator[str]:
+    """A redis-server of this test's own, on a free port: tests that stop or break Redis use this one."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as data:
         server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", data],
+            [_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", data],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

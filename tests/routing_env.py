@@ -24,6 +24,28 @@ MODELS = [
 FAST_RETRIES = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
 
 
+def routed_config(
+    fake: FakeUpstream,
+    provider: dict[str, Any] | None = None,
+    cache: dict[str, Any] | None = None,
+    shared_state: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
+    **routing: Any,
+) -> dict[str, Any]:
+    """The configuration of a server routed to the fake upstream (`sections` adds or replaces whole sections)."""
+    return {
+        "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 1},
+        "providers": {"upstream": provider or {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
+        "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
+        "default_model": "primary",
+        "routing": {**FAST_RETRIES, **routing},
+        "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
+        "cache": cache or {"type": "memory"},
+        "shared_state": shared_state or {},
+        **(sections or {}),
+    }
+
+
 @contextlib.asynccontextmanager
 async def routed_server(
     fake: FakeUpstream,
@@ -31,21 +53,10 @@ async def routed_server(
     metrics_port: int = 0,
     cache: dict[str, Any] | None = None,
     shared_state: dict[str, Any] | None = None,
+    sections: dict[str, Any] | None = None,
     **routing: Any,
 ) -> AsyncIterator[OrchestratorClient]:
-    settings = settings_from_mapping(
-        {
-            "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 1},
-            "providers": {"upstream": provider or {"type": "openai_compatible", "base_url": f"{fake.base_url}/v1"}},
-            "models": [{"provider": "upstream", "max_output_tokens": 256, **m} for m in MODELS],
-            "default_model": "primary",
-            "routing": {**FAST_RETRIES, **routing},
-            "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
-            "cache": cache or {"type": "memory"},
-            "shared_state": shared_state or {},
-        },
-        env={},
-    )
+    settings = settings_from_mapping(routed_config(fake, provider, cache, shared_state, sections, **routing), env={})
     server = await OrchestratorServer.create(settings, metrics_port=metrics_port)
     await server.start()
     try:

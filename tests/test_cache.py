@@ -78,7 +78,7 @@ async def test_a_cached_answer_streams_as_start_one_delta_and_final(fake: FakeUp
 
 async def test_replicas_share_answers_through_redis(fake: FakeUpstream, redis: str) -> None:
     request = cached(gen.CACHE_POLICY_USE)
-    shared = {"cache": {"type": "redis"}, "shared_state": {"redis_url": redis}}
+    shared = {"cache": {"type": "redis"}, "shared_state": {"redis_url": redis, "key_prefix": f"test:{uuid.uuid4()}:"}}
 
     async with routed_server(fake, **shared) as first, routed_server(fake, **shared) as second:
         answer = await first.generate(request)
@@ -108,7 +108,8 @@ async def test_a_retry_after_seen_by_one_replica_holds_the_model_on_every_replic
     fake: FakeUpstream, redis: str
 ) -> None:
     fake.enqueue(gen_behaviour_429(), model="primary")
-    shared = {"shared_state": {"redis_url": redis}, "shared_holds_poll_seconds": 0.1}
+    prefix = f"test:{uuid.uuid4()}:"  # this run's own keys: other runs may share the machine's Redis
+    shared = {"shared_state": {"redis_url": redis, "key_prefix": prefix}, "shared_holds_poll_seconds": 0.1}
 
     async with routed_server(fake, **shared) as first, routed_server(fake, **shared) as second:
         held = await first.generate(ask(f"q {uuid.uuid4()}"))

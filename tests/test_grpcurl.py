@@ -30,13 +30,16 @@ def grpcurl(server: ServerProcess, *args: str, data: dict | None = None) -> subp
     return subprocess.run([*command, server.target, *args], capture_output=True, text=True, timeout=90)
 
 
-def test_list_shows_both_services_health_and_reflection(server: ServerProcess) -> None:
+def test_list_shows_our_services_health_and_reflection(server: ServerProcess) -> None:
     result = grpcurl(server, "list")
 
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {
         "orchestrator.v1.GenerationService",
         "orchestrator.v1.TemplateService",
+        "orchestrator.v1.UsageService",
+        "orchestrator.v1.ConversationService",
+        "orchestrator.v1.KnowledgeService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }

@@ -89,15 +89,49 @@ async def test_metrics_count_requests_tokens_errors_and_grpc_codes(fake: FakeUps
         samples = await asyncio.to_thread(scrape, port)
 
     assert fallback.model == "fallback"
-    assert value(samples, "llm_requests_total", task_type="none", model="primary", status="success") == 2
-    assert value(samples, "llm_requests_total", task_type="none", model="fallback", status="success") == 1
-    assert value(samples, "llm_requests_total", task_type="none", model="primary", status="error") == 1
+    assert (
+        value(samples, "llm_requests_total", task_type="none", service="anonymous", model="primary", status="success")
+        == 2
+    )
+    assert (
+        value(samples, "llm_requests_total", task_type="none", service="anonymous", model="fallback", status="success")
+        == 1
+    )
+    assert (
+        value(samples, "llm_requests_total", task_type="none", service="anonymous", model="primary", status="error")
+        == 1
+    )
     assert value(samples, "llm_request_latency_seconds_count", task_type="none", model="primary") == 3
-    assert value(samples, "llm_token_usage_total", task_type="none", model="primary", token_type="input") == 40
-    assert value(samples, "llm_token_usage_total", task_type="none", model="primary", token_type="output") == 10
-    assert value(samples, "llm_errors_total", task_type="none", model="primary", error_type="UPSTREAM_UNAVAILABLE") == 3
+    assert (
+        value(
+            samples, "llm_token_usage_total", task_type="none", service="anonymous", model="primary", token_type="input"
+        )
+        == 40
+    )
+    assert (
+        value(
+            samples,
+            "llm_token_usage_total",
+            task_type="none",
+            service="anonymous",
+            model="primary",
+            token_type="output",
+        )
+        == 10
+    )
+    assert (
+        value(
+            samples,
+            "llm_errors_total",
+            task_type="none",
+            service="anonymous",
+            model="primary",
+            error_type="UPSTREAM_UNAVAILABLE",
+        )
+        == 3
+    )
     assert value(samples, "llm_time_to_first_token_seconds_count", task_type="none", model="primary") == 1
-    assert value(samples, "llm_request_cost_dollars_total", task_type="none", model="primary") > 0
+    assert value(samples, "llm_request_cost_dollars_total", task_type="none", service="anonymous", model="primary") > 0
     rpc = {"grpc_service": "orchestrator.v1.GenerationService", "grpc_type": "unary"}
     assert value(samples, "grpc_server_started_total", grpc_method="Generate", **rpc) == 3
     assert value(samples, "grpc_server_handled_total", grpc_method="Generate", grpc_code="OK", **rpc) == 2
@@ -200,9 +234,24 @@ async def test_a_request_that_fails_still_books_every_paid_attempt(fake: FakeUps
     assert ErrorDetails(caught.value).reason == "INVALID_MODEL_OUTPUT"
     assert len(fake.requests) == 4  # primary and fallback, each asked twice
     for model in ("primary", "fallback"):
-        assert value(samples, "llm_token_usage_total", task_type="none", model=model, token_type="input") == 60
-        assert value(samples, "llm_token_usage_total", task_type="none", model=model, token_type="output") == 14
-    assert value(samples, "llm_request_cost_dollars_total", task_type="none", model="fallback") > 0
+        assert (
+            value(
+                samples, "llm_token_usage_total", task_type="none", service="anonymous", model=model, token_type="input"
+            )
+            == 60
+        )
+        assert (
+            value(
+                samples,
+                "llm_token_usage_total",
+                task_type="none",
+                service="anonymous",
+                model=model,
+                token_type="output",
+            )
+            == 14
+        )
+    assert value(samples, "llm_request_cost_dollars_total", task_type="none", service="anonymous", model="fallback") > 0
     line = next(line for line in log_lines.getvalue().splitlines() if '"message": "generation"' in line)
     logged = json.loads(line)
     assert (logged["attempts"], logged["input_tokens"], logged["output_tokens"]) == (4, 120, 28)
@@ -239,7 +288,7 @@ async def test_otel_traces_exporter_console_prints_the_spans(fake: FakeUpstream,
             await client.generate(gen.GenerateRequest(messages=ask().messages), timeout=30)
     finally:
         assert server.stop() == 0
-    printed = server.process.stdout.read() if server.process.stdout else ""
+    printed = server.stdout_text()
 
     assert '"name": "orchestrator.v1.GenerationService/Generate"' in printed
     assert '"name": "chat primary"' in printed

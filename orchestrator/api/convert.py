@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import UTC
 from typing import Any
@@ -12,6 +13,7 @@ from orchestrator_client.v1 import common_pb2, generation_pb2
 
 from orchestrator.domain import (
     CachePolicy,
+    Caller,
     ChatMessage,
     ContextItem,
     FinishReason,
@@ -19,12 +21,16 @@ from orchestrator.domain import (
     GenerationResult,
     ModelSelection,
     OutputFormat,
+    Retrieval,
     SamplingParams,
     TokenUsage,
 )
 from orchestrator.errors import FieldViolation, invalid_fields
 
 MAX_STOP_SEQUENCES = 4
+MAX_TOP_K = 50
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 MAX_REQUEST_ID_CHARS = 128
 
 ROLES = {
@@ -160,7 +166,7 @@ def _params(proto: generation_pb2.GenerationParams, problems: Problems) -> Sampl
     return SamplingParams(temperature, top_p, max_tokens, tuple(proto.stop))
 
 
-def _context(items: Any) -> list[ContextItem]:
+def context_items(items: Any) -> list[ContextItem]:
     return [
         ContextItem(
             content=item.content,
@@ -173,7 +179,21 @@ def _context(items: Any) -> list[ContextItem]:
     ]
 
 
-def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | None) -> GenerationRequest:
+def _retrieval(proto: generation_pb2.GenerateRequest, problems: Problems) -> Retrieval | None:
+    if not proto.HasField("retrieval"):
+        return None
+    r = proto.retrieval
+    for i, name in enumerate(r.collections):
+        if not COLLECTION.match(name):
+            problems.add(f"retrieval.collections[{i}]", "1-128 characters: letters, digits, '_', '-', '.'")
+    if r.top_k > MAX_TOP_K:
+        problems.add("retrieval.top_k", f"at most {MAX_TOP_K}")
+    return Retrieval(tuple(r.collections), r.query, r.top_k or None)
+
+
+def generate_request(
+    proto: generation_pb2.GenerateRequest, timeout: float | None, caller: Caller | None = None
+) -> GenerationRequest:
     problems = Problems()
     if len(proto.request_id) > MAX_REQUEST_ID_CHARS:
         problems.add("request_id", f"at most {MAX_REQUEST_ID_CHARS} characters")
@@ -188,6 +208,9 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         problems.add("context_strategy", f"unknown ContextStrategy value {proto.context_strategy}")
     if proto.template_version and not proto.template_id:
         problems.add("template_version", "needs template_id")
+    retrieval = _retrieval(proto, problems)
+    if proto.conversation_id and not CONVERSATION_ID.match(proto.conversation_id):
+        problems.add("conversation_id", "1-128 characters: letters, digits, '_', '-', '.', ':'")
     variables = struct_to_dict(proto.variables, "variables", problems)
     schema = struct_to_dict(proto.json_schema, "json_schema", problems) if proto.HasField("json_schema") else None
     request = GenerationRequest(
@@ -197,7 +220,7 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         template_version=proto.template_version,
         variables=variables,
         messages=messages_from_proto(proto.messages, "messages", problems),
-        context=_context(proto.context),
+        context=context_items(proto.context),
         output_format=output_format or OutputFormat.TEXT,
         json_schema=schema,
         selection=_selection(proto.selection),
@@ -206,6 +229,9 @@ def generate_request(proto: generation_pb2.GenerateRequest, timeout: float | Non
         metadata=dict(proto.metadata),
         context_strategy=context_strategy or "",
         timeout=timeout,
+        caller=caller or Caller(),
+        conversation_id=proto.conversation_id,
+        retrieval=retrieval,
     )
     problems.raise_if_any()
     return request

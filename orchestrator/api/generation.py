@@ -9,7 +9,7 @@ from orchestrator_client.v1 import generation_pb2, generation_pb2_grpc
 
 from orchestrator.api import convert
 from orchestrator.api.status import streaming, unary
-from orchestrator.domain import ChatMessage, CircuitState, StreamStarted, TextDelta
+from orchestrator.domain import Caller, ChatMessage, CircuitState, StreamStarted, TextDelta
 from orchestrator.pipeline import ModelDirectory, Pipeline
 from orchestrator.pipeline.models import ModelStatus
 
@@ -27,16 +27,16 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
 
     @unary
     async def Generate(
-        self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
+        self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> generation_pb2.GenerateResponse:
-        domain_request = convert.generate_request(request, context.time_remaining())
+        domain_request = convert.generate_request(request, context.time_remaining(), caller)
         return convert.generate_response(await self._pipeline.generate(domain_request))
 
     @streaming
     async def StreamGenerate(
-        self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
+        self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> AsyncIterator[generation_pb2.StreamGenerateResponse]:
-        domain_request = convert.generate_request(request, context.time_remaining())
+        domain_request = convert.generate_request(request, context.time_remaining(), caller)
         events = self._pipeline.stream(domain_request)
         try:
             async for event in events:
@@ -55,21 +55,21 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
 
     @unary
     async def CountTokens(
-        self, request: generation_pb2.CountTokensRequest, context: grpc.aio.ServicerContext
+        self, request: generation_pb2.CountTokensRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> generation_pb2.CountTokensResponse:
         problems = convert.Problems()
         messages = convert.messages_from_proto(request.messages, "messages", problems)
         problems.raise_if_any()
         if request.text:
             messages.append(ChatMessage("user", request.text))
-        model, count = await self._models.count_tokens(request.model, tuple(messages))
+        model, count = await self._models.count_tokens(caller, request.model, tuple(messages))
         return generation_pb2.CountTokensResponse(token_count=count.count, model=model.name, estimated=count.estimated)
 
     @unary
     async def ListModels(
-        self, request: generation_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+        self, request: generation_pb2.ListModelsRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> generation_pb2.ListModelsResponse:
-        return generation_pb2.ListModelsResponse(models=[_model_info(status) for status in self._models.list()])
+        return generation_pb2.ListModelsResponse(models=[_model_info(status) for status in self._models.list(caller)])
 
 
 def _model_info(status: ModelStatus) -> generation_pb2.ModelInfo:

@@ -16,8 +16,11 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import DecodeError
 
+from orchestrator.api.identity import credentials_of
 from orchestrator.api.status import abort
-from orchestrator.errors import InvalidArgumentError, Reason
+from orchestrator.domain import Caller
+from orchestrator.errors import InvalidArgumentError, OrchestratorError, Reason
+from orchestrator.policy.identity import Credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,27 +44,42 @@ def _malformed(request: MalformedRequest) -> InvalidArgumentError:
     )
 
 
-def _unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
+# The calling service, from a call's credentials; raises UnauthenticatedError.
+Authenticate = Callable[[Credentials], Caller]
+
+
+async def _caller(context: grpc.aio.ServicerContext, authenticate: Authenticate) -> Caller:
+    try:
+        return authenticate(credentials_of(context))
+    except OrchestratorError as refused:
+        await abort(context, refused)
+        raise AssertionError("unreachable: abort raises") from None
+
+
+def _unary(behavior: Callable[..., Any], authenticate: Authenticate) -> Callable[..., Any]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        caller = await _caller(context, authenticate)
         if isinstance(request, MalformedRequest):
             await abort(context, _malformed(request))
-        return await behavior(request, context)
+        return await behavior(request, context, caller)
 
     return handle
 
 
-def _server_streaming(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+def _server_streaming(behavior: Callable[..., AsyncIterator[Any]], authenticate: Authenticate) -> Callable[..., Any]:
     async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        caller = await _caller(context, authenticate)
         if isinstance(request, MalformedRequest):
             await abort(context, _malformed(request))
-        async for response in behavior(request, context):
+        async for response in behavior(request, context, caller):
             yield response
 
     return handle
 
 
-def add_service(server: grpc.aio.Server, servicer: Any, service: ServiceDescriptor) -> None:
-    """Register every method of `service` on `server`, served by the same-named servicer methods."""
+def add_service(server: grpc.aio.Server, servicer: Any, service: ServiceDescriptor, authenticate: Authenticate) -> None:
+    """Register every method of `service` on `server`, served by the same-named servicer methods, each called
+    with the calling service (`servicer.Method(request, context, caller)`) once it is authenticated."""
     handlers: dict[str, grpc.RpcMethodHandler] = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
@@ -72,7 +90,7 @@ def add_service(server: grpc.aio.Server, servicer: Any, service: ServiceDescript
         make = grpc.unary_stream_rpc_method_handler if method.server_streaming else grpc.unary_unary_rpc_method_handler
         wrap = _server_streaming if method.server_streaming else _unary
         handlers[method.name] = make(
-            wrap(behavior),
+            wrap(behavior, authenticate),
             request_deserializer=_lenient(request_class),
             response_serializer=response_class.SerializeToString,
         )

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from orchestrator_client.v1 import generation_pb2, templates_pb2
+from orchestrator_client.v1 import conversations_pb2, generation_pb2, knowledge_pb2, templates_pb2, usage_pb2
 
+from orchestrator.api.conversations import ConversationServicer
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
 from orchestrator.api.interceptor import TelemetryInterceptor
+from orchestrator.api.knowledge import KnowledgeServicer
 from orchestrator.api.reflection import enable_reflection
 from orchestrator.api.templates import TemplateServicer
+from orchestrator.api.usage import UsageServicer
 from orchestrator.app import App, build_app
-from orchestrator.config import Settings
+from orchestrator.config import Settings, TlsSettings
 from orchestrator.errors import ConfigError
 from orchestrator.runtime import Runtime, build_runtime
 from orchestrator.telemetry.metrics import Metrics
@@ -24,7 +28,11 @@ log = logging.getLogger(__name__)
 
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
-SERVICE_NAMES = (GENERATION_SERVICE.full_name, TEMPLATE_SERVICE.full_name)
+USAGE_SERVICE = usage_pb2.DESCRIPTOR.services_by_name["UsageService"]
+CONVERSATION_SERVICE = conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"]
+KNOWLEDGE_SERVICE = knowledge_pb2.DESCRIPTOR.services_by_name["KnowledgeService"]
+SERVICES = (GENERATION_SERVICE, TEMPLATE_SERVICE, USAGE_SERVICE, CONVERSATION_SERVICE, KNOWLEDGE_SERVICE)
+SERVICE_NAMES = tuple(s.full_name for s in SERVICES)
 
 
 def _http_host(grpc_host: str) -> str:
@@ -48,6 +56,13 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
     ]
 
 
+def server_credentials(tls: TlsSettings) -> grpc.ServerCredentials:
+    """TLS on the serving port; with a client CA, mutual TLS: every client presents a certificate it signed."""
+    ca = Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None
+    pair = (Path(tls.key_file).read_bytes(), Path(tls.cert_file).read_bytes())
+    return grpc.ssl_server_credentials([pair], root_certificates=ca, require_client_auth=ca is not None)
+
+
 class OrchestratorServer:
     """A running server: `create()` and `start()`, then `shutdown()` (health first, then drain, then stop).
 
@@ -66,7 +81,13 @@ class OrchestratorServer:
         )
         self._server = grpc.aio.server(options=server_options(settings), interceptors=[TelemetryInterceptor(metrics)])
         requested = settings.server.port if port is None else port
-        self.port = self._server.add_insecure_port(f"{settings.server.host}:{requested}")
+        address = f"{settings.server.host}:{requested}"
+        tls = settings.server.tls
+        self.port = (
+            self._server.add_secure_port(address, server_credentials(tls))
+            if tls is not None
+            else self._server.add_insecure_port(address)
+        )
         if self.port == 0:
             metrics.close()
             raise ConfigError(
@@ -81,8 +102,13 @@ class OrchestratorServer:
 
     def _serve_app(self, app: App) -> None:
         self.app = app
-        add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE)
-        add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE)
+        # Health and reflection stay open (probes, `grpcurl list`); our services need the caller's identity.
+        authenticate = app.runtime.authenticator.authenticate
+        add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE, authenticate)
+        add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE, authenticate)
+        add_service(self._server, UsageServicer(app.usage), USAGE_SERVICE, authenticate)
+        add_service(self._server, ConversationServicer(app.conversations), CONVERSATION_SERVICE, authenticate)
+        add_service(self._server, KnowledgeServicer(app.knowledge), KNOWLEDGE_SERVICE, authenticate)
 
     @classmethod
     async def create(

@@ -12,6 +12,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from orchestrator.domain import Caller
 from orchestrator.errors import ErrorKind, InternalError, OrchestratorError, Reason
 from orchestrator.redaction import SECRETS
 
@@ -76,14 +77,14 @@ async def abort(context: grpc.aio.ServicerContext, error: OrchestratorError) -> 
 
 
 def unary(
-    method: Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]],
-) -> Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]]:
+    method: Callable[[Any, Req, grpc.aio.ServicerContext, Caller], Awaitable[Resp]],
+) -> Callable[[Any, Req, grpc.aio.ServicerContext, Caller], Awaitable[Resp]]:
     """Wrap a unary servicer method: domain errors -> status; anything else -> INTERNAL, logged."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> Resp:
+    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext, caller: Caller) -> Resp:
         try:
-            return await method(self, request, context)
+            return await method(self, request, context, caller)
         except OrchestratorError as exc:
             await abort(context, exc)
         except grpc.aio.AbortError:
@@ -96,14 +97,16 @@ def unary(
 
 
 def streaming(
-    method: Callable[[Any, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]],
-) -> Callable[[Any, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]]:
+    method: Callable[[Any, Req, grpc.aio.ServicerContext, Caller], AsyncIterator[Resp]],
+) -> Callable[[Any, Req, grpc.aio.ServicerContext, Caller], AsyncIterator[Resp]]:
     """Like `unary` for server-streaming methods: a failure at any point ends the stream non-OK."""
 
     @functools.wraps(method)
-    async def wrapper(self: Any, request: Req, context: grpc.aio.ServicerContext) -> AsyncIterator[Resp]:
+    async def wrapper(
+        self: Any, request: Req, context: grpc.aio.ServicerContext, caller: Caller
+    ) -> AsyncIterator[Resp]:
         try:
-            async for item in method(self, request, context):
+            async for item in method(self, request, context, caller):
                 yield item
         except OrchestratorError as exc:
             await abort(context, exc)

@@ -7,7 +7,9 @@ from orchestrator_client.v1 import common_pb2, templates_pb2, templates_pb2_grpc
 
 from orchestrator.api import convert
 from orchestrator.api.status import unary
+from orchestrator.domain import Caller
 from orchestrator.pipeline import TemplateOperations
+from orchestrator.pipeline.templates import ContextReport
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 
 DEFAULT_PAGE_SIZE = 50
@@ -52,6 +54,7 @@ def template_to_proto(template: PromptTemplate) -> templates_pb2.PromptTemplate:
             recommended_models=template.metadata.recommended_models,
         ),
         etag=template.etag,
+        owner=template.owner,
     )
     proto.optional_variables.update(template.optional_variables)
     if template.variables_schema is not None:
@@ -61,27 +64,49 @@ def template_to_proto(template: PromptTemplate) -> templates_pb2.PromptTemplate:
     return proto
 
 
+def _report(report: ContextReport) -> templates_pb2.ContextItemReport:
+    return templates_pb2.ContextItemReport(
+        index=report.index,
+        source=report.source,
+        relevance_score=report.relevance_score,
+        relevance_computed=report.relevance_computed,
+        kept=report.kept,
+        token_count=report.tokens,
+    )
+
+
+def _report(report: ContextReport) -> templates_pb2.ContextItemReport:
+    return templates_pb2.ContextItemReport(
+        index=report.index,
+        source=report.source,
+        relevance_score=report.relevance_score,
+        relevance_computed=report.relevance_computed,
+        kept=report.kept,
+        token_count=report.tokens,
+    )
+
+
 class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     def __init__(self, templates: TemplateOperations) -> None:
         self._templates = templates
 
     @unary
     async def CreateTemplate(
-        self, request: templates_pb2.CreateTemplateRequest, context: grpc.aio.ServicerContext
+        self, request: templates_pb2.CreateTemplateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.CreateTemplateResponse:
-        stored = await self._templates.create(template_from_proto(request.template))
+        stored = await self._templates.create(caller, template_from_proto(request.template))
         return templates_pb2.CreateTemplateResponse(template=template_to_proto(stored))
 
     @unary
     async def GetTemplate(
-        self, request: templates_pb2.GetTemplateRequest, context: grpc.aio.ServicerContext
+        self, request: templates_pb2.GetTemplateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.GetTemplateResponse:
         template = await self._templates.get(request.template_id, request.version)
         return templates_pb2.GetTemplateResponse(template=template_to_proto(template))
 
     @unary
     async def ListTemplates(
-        self, request: templates_pb2.ListTemplatesRequest, context: grpc.aio.ServicerContext
+        self, request: templates_pb2.ListTemplatesRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.ListTemplatesResponse:
         if request.page_size < 0:
             problems = convert.Problems()
@@ -95,12 +120,20 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
 
     @unary
     async def RenderTemplate(
-        self, request: templates_pb2.RenderTemplateRequest, context: grpc.aio.ServicerContext
+        self, request: templates_pb2.RenderTemplateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.RenderTemplateResponse:
         problems = convert.Problems()
         variables = convert.struct_to_dict(request.variables, "variables", problems)
         problems.raise_if_any()
-        preview = await self._templates.render(request.template_id, request.version, variables, request.model)
+        strategy = convert.CONTEXT_STRATEGIES.get(request.context_strategy)
+        if strategy is None:
+            problems.add("context_strategy", f"unknown ContextStrategy value {request.context_strategy}")
+        problems.raise_if_any()
+        max_output = request.max_output_tokens if request.HasField("max_output_tokens") else None
+        preview = await self._templates.render(
+            caller, request.template_id, request.version, variables, request.model,
+            convert.context_items(request.context), strategy or "", max_output,
+        )  # fmt: skip
         return templates_pb2.RenderTemplateResponse(
             messages=[
                 common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in preview.messages
@@ -109,13 +142,14 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             model=preview.model,
             version=preview.version,
             token_count_estimated=preview.count.estimated,
+            context_items=[_report(r) for r in preview.context],
         )
 
     @unary
     async def DeleteTemplate(
-        self, request: templates_pb2.DeleteTemplateRequest, context: grpc.aio.ServicerContext
+        self, request: templates_pb2.DeleteTemplateRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.DeleteTemplateResponse:
-        removed = await self._templates.delete(request.template_id, request.version, request.etag)
+        removed = await self._templates.delete(caller, request.template_id, request.version, request.etag)
         return templates_pb2.DeleteTemplateResponse(deleted_versions=removed)
 
 

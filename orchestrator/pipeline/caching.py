@@ -28,9 +28,11 @@ from orchestrator.state.cache import CacheBackend
 log = logging.getLogger(__name__)
 
 
-def cache_key(request: GenerationRequest, template_version: str) -> str:
-    """Everything that shapes the answer; not the request id, metadata or deadline."""
+def cache_key(request: GenerationRequest, template_version: str, shared: bool = False) -> str:
+    """Everything that shapes the answer, and whose answer it is (unless the task's cache is shared across
+    services); not the request id, metadata or deadline."""
     material = {
+        "service": "" if shared else request.caller.service,
         "task": request.task_type,
         "template": [request.template_id, template_version],
         "variables": request.variables,
@@ -94,19 +96,31 @@ def decode_result(raw: bytes, request_id: str, latency_ms: float) -> GenerationR
 class ResponseCache:
     """Applies the request's policy around a backend; never lets the backend fail a request."""
 
-    def __init__(self, backend: CacheBackend | None, ttl_seconds: float, default_policy: CachePolicy) -> None:
+    def __init__(
+        self,
+        backend: CacheBackend | None,
+        ttl_seconds: float,
+        default_policy: CachePolicy,
+        shared_tasks: frozenset[str] = frozenset(),
+    ) -> None:
         self._backend = backend
+        self._shared_tasks = shared_tasks
         self._ttl = ttl_seconds
         self._default = default_policy
 
+    def _key(self, request: GenerationRequest, template_version: str) -> str:
+        return cache_key(request, template_version, request.task_type in self._shared_tasks)
+
     def _policy(self, request: GenerationRequest) -> CachePolicy:
+        if request.conversation_id:
+            return CachePolicy.BYPASS  # the answer depends on the conversation so far
         return self._default if request.cache_policy is CachePolicy.DEFAULT else request.cache_policy
 
     async def lookup(self, request: GenerationRequest, template_version: str) -> GenerationResult | None:
         if self._backend is None or self._policy(request) is not CachePolicy.USE:
             return None
         started = time.monotonic()
-        raw = await self._backend.get(cache_key(request, template_version))
+        raw = await self._backend.get(self._key(request, template_version))
         if raw is None:
             return None
         return decode_result(raw, request.request_id, (time.monotonic() - started) * 1000)
@@ -116,7 +130,11 @@ class ResponseCache:
             return
         if result.finish_reason not in (FinishReason.STOP, FinishReason.LENGTH):
             return
-        await self._backend.set(cache_key(request, template_version), encode_result(result), self._ttl)
+        await self._backend.set(
+            cache_key(request, template_version, request.task_type in self._shared_tasks),
+            encode_result(result),
+            self._ttl,
+        )
 
     async def aclose(self) -> None:
         if self._backend is not None:

@@ -1,10 +1,12 @@
-"""The configured models as callers see them (ListModels, CountTokens)."""
+"""The configured models as callers see them (ListModels, CountTokens): only the models they may use."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from orchestrator.domain import ChatMessage, CircuitState, TokenCount
+from orchestrator.domain import Caller, ChatMessage, CircuitState, TokenCount
+from orchestrator.policy.authorization import check_model
 from orchestrator.routing.catalog import ModelSpec
 from orchestrator.routing.router import Router
 
@@ -19,14 +21,31 @@ class ModelDirectory:
     def __init__(self, router: Router) -> None:
         self._router = router
 
-    def list(self) -> list[ModelStatus]:
+    def list(self, caller: Caller | None = None) -> list[ModelStatus]:
         """Default model first, then the rest in configuration order, each with its circuit state."""
-        return [ModelStatus(m, self._router.circuit_state(m)) for m in self._router.catalog.ordered()]
+        return [
+            ModelStatus(m, self._router.circuit_state(m))
+            for m in self._router.catalog.ordered()
+            if caller is None or caller.may_use_model(m.name)
+        ]
 
     def states(self) -> list[tuple[str, CircuitState]]:
         return [(s.spec.name, s.circuit_state) for s in self.list()]
 
-    async def count_tokens(self, model_name: str, messages: tuple[ChatMessage, ...]) -> tuple[ModelSpec, TokenCount]:
-        """Tokens the messages take for the model (the default for an empty name), exactly where the provider can."""
+    def model(self, caller: Caller, model_name: str) -> ModelSpec:
+        """The model called `model_name` (the default for an empty name), if the caller may use it."""
         model = self._router.catalog.get(model_name)
+        check_model(caller, model.name)
+        return model
+
+    @property
+    def counter(self) -> Callable[[ModelSpec, tuple[ChatMessage, ...]], Awaitable[TokenCount]]:
+        """Offline token counting with each model's tokenizer (for fitting context)."""
+        return self._router.count_tokens
+
+    async def count_tokens(
+        self, caller: Caller, model_name: str, messages: tuple[ChatMessage, ...]
+    ) -> tuple[ModelSpec, TokenCount]:
+        """Tokens the messages take for the model (the default for an empty name), exactly where the provider can."""
+        model = self.model(caller, model_name)
         return model, await self._router.count_tokens(model, messages, exact=True)

@@ -16,6 +16,7 @@ def annotate_prepared(request: GenerationRequest, template_version: str, plan: l
     if TRACING.enabled:
         TRACING.annotate(
             {
+                "orchestrator.service": request.caller.service,
                 "orchestrator.task_type": request.task_type,
                 "orchestrator.template.id": request.template_id,
                 "orchestrator.template.version": template_version or None,

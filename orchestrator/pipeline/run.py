@@ -7,6 +7,7 @@ and ends with INVALID_MODEL_OUTPUT.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -57,15 +58,20 @@ class Pipeline:
             with self._admission.admit():
                 progress.prepared = prepared = await self._preparer.prepare(request, started)
                 result = await self._cache.lookup(request, prepared.template_version)
-                if result is None:
+                if result is not None:
+                    await _count_request(prepared)
+                else:
                     finished = await self._router.complete(prepared.plan, prepared.call)
                     result = _result(prepared, finished, finished.accepted)
                     await self._cache.store(request, prepared.template_version, result)
+                await self._complete_turn(prepared, result)
         except BaseException as exc:
             self._observer.generation_finished(
                 outcome_of(request, started, False, error=exc, attempts=progress.attempts)
             )
             raise
+        finally:
+            await self._release_turn(progress.prepared)
         self._observer.generation_finished(outcome_of(request, started, False, result))
         return result
 
@@ -77,13 +83,29 @@ class Pipeline:
             with self._admission.admit():
                 async for event in self._stream_events(request, started, progress):
                     yield event
+                if progress.prepared is not None and progress.result is not None:
+                    await self._complete_turn(progress.prepared, progress.result)
         except BaseException as exc:
             outcome = outcome_of(request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts)
             self._observer.generation_finished(outcome)
             raise
+        finally:
+            await self._release_turn(progress.prepared)
         self._observer.generation_finished(outcome_of(request, started, True, progress.result, ttft=progress.ttft))
         if progress.result is not None:
             yield progress.result
+
+    async def _complete_turn(self, prepared: PreparedRequest, result: GenerationResult) -> None:
+        """Only a complete answer joins the conversation."""
+        keeper = self._preparer.conversations
+        if prepared.conversation is not None and keeper is not None:
+            await keeper.complete(prepared.conversation, prepared.asked, result)
+
+    async def _release_turn(self, prepared: PreparedRequest | None) -> None:
+        keeper = self._preparer.conversations
+        if prepared is not None and prepared.conversation is not None and keeper is not None:
+            # Shielded: a cancelled request still gives the conversation back at once.
+            await asyncio.shield(keeper.release(prepared.conversation))
 
     async def _stream_events(
         self, request: GenerationRequest, started: float, progress: _Progress
@@ -91,6 +113,7 @@ class Pipeline:
         progress.prepared = prepared = await self._preparer.prepare(request, started)
         cached = await self._cache.lookup(request, prepared.template_version)
         if cached is not None:
+            await _count_request(prepared)
             progress.ttft, progress.result = time.monotonic() - started, cached
             yield StreamStarted(request.request_id, cached.model, cached.provider)
             yield TextDelta(cached.text)
@@ -110,6 +133,12 @@ class Pipeline:
             await events.aclose()
         if progress.result is not None:
             await self._cache.store(request, prepared.template_version, progress.result)
+
+
+async def _count_request(prepared: PreparedRequest) -> None:
+    """A cached answer costs no tokens but counts against the caller's request limits."""
+    if prepared.call.spend is not None:
+        await prepared.call.spend.count_request()
 
 
 def _result(prepared: PreparedRequest, finished: RouteFinished, shaped: ShapedAnswer) -> GenerationResult:

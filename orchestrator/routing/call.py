@@ -20,6 +20,12 @@ class BuiltPrompt:
     context_used: int = 0
     context_dropped: int = 0
     dropped_sources: tuple[str, ...] = ()
+    # Which context items were kept (indices into the request's items) and each item's size in tokens.
+    kept_context: tuple[int, ...] = ()
+    context_tokens: tuple[int, ...] = ()
+    # Earlier conversation turns sent, and dropped for the budget (replaced by a summary when configured).
+    history_used: int = 0
+    history_dropped: int = 0
 
 
 class PromptSource(Protocol):
@@ -40,6 +46,22 @@ class Reask:
     turns: Callable[[str, InvalidModelOutputError], tuple[ChatMessage, ...]]
 
 
+class SpendGuard(Protocol):
+    """Books each upstream attempt against the caller's budgets (orchestrator.policy.quotas.RequestSpend)."""
+
+    async def count_request(self) -> None:
+        """Count the request without any upstream call (answered from the cache)."""
+        ...
+
+    async def reserve(self, tokens: int, cost: float) -> object:
+        """Reserve the attempt's worst case; raises RESOURCE_EXHAUSTED when a budget would be overshot."""
+        ...
+
+    def settle(self, reservation: object, tokens: int, cost: float) -> None:
+        """Replace the reservation with what the attempt really used."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One routed request: what to send, with which limits, until when, and what answer is acceptable."""
@@ -50,6 +72,7 @@ class Call:
     json_schema: dict[str, Any] | None = None
     accept: Acceptance | None = None
     reask: Reask | None = None
+    spend: SpendGuard | None = None
     # The ledger: every upstream attempt, appended as it happens, so that usage and cost are booked whatever
     # the outcome (an error, a rejected answer, a cancelled call).
     attempts: list[Attempt] = field(default_factory=list)

@@ -57,6 +57,9 @@ class _Walk:
     # The latest failure: decides the error when every model has been tried.
     last: ProviderError | InvalidModelOutputError | None = None
     span: AttemptSpan | None = None  # the successful attempt's span, ended when its answer is complete
+    # The successful attempt's budget reservation and prompt size, settled when its answer is complete.
+    reservation: object | None = None
+    prompt_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +144,12 @@ class Router:
         )
         return ProviderRequest(model.wire_name, messages, params, timeout, call.json_schema)
 
-    async def _fits(self, model: ModelSpec, messages: tuple[ChatMessage, ...], params: SamplingParams) -> bool:
-        """Prompt plus the output reservation fit the model's context window (counted offline)."""
-        count = await self.count_tokens(model, messages)
-        return count.count + model.output_reservation(params.max_output_tokens) <= model.context_window
+    async def _prompt_tokens(
+        self, model: ModelSpec, messages: tuple[ChatMessage, ...], params: SamplingParams
+    ) -> int | None:
+        """The prompt's tokens (counted offline), or None when it and the output reservation overflow the window."""
+        count = (await self.count_tokens(model, messages)).count
+        return count if count + model.output_reservation(params.max_output_tokens) <= model.context_window else None
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         """Exponential backoff with full jitter; never sooner than the upstream's Retry-After."""
@@ -165,7 +170,12 @@ class Router:
         for position, model in enumerate(plan, 1):
             health = self._health[model.name]
             built = await call.prompt.for_model(model)
-            if model.context_window <= too_small_at or not await self._fits(model, built.messages, call.params):
+            prompt_tokens = (
+                None
+                if model.context_window <= too_small_at
+                else await self._prompt_tokens(model, built.messages, call.params)
+            )
+            if prompt_tokens is None:
                 walk.skipped.append(f"{model.name} (context window)")
                 continue
             messages = built.messages
@@ -177,12 +187,14 @@ class Router:
                 if not health.try_acquire():
                     walk.skipped.append(f"{model.name} ({health.current_state().value})")
                     break
+                reservation = await self._reserve(call, model, health, prompt_tokens, walk)
                 started = time.monotonic()
                 span = AttemptSpan.start(model, request, tries)
                 try:
                     result = await run(model, request)
                 except ProviderError as exc:
                     latency = (time.monotonic() - started) * 1000
+                    _settle(call, reservation, 0, 0.0)  # a failed call is not billed
                     span.fail(exc.reason, exc.message)
                     log.info(
                         "upstream attempt failed",
@@ -204,16 +216,19 @@ class Router:
                     continue
                 except BaseException:
                     health.release()  # cancelled: says nothing about the model
+                    # The upstream may bill the prompt it received; what it generated never reached us.
+                    _settle(call, reservation, prompt_tokens, model.cost(TokenUsage(prompt_tokens, 0)))
                     span.fail(Reason.CANCELLED, "cancelled")
                     raise
                 latency = (time.monotonic() - started) * 1000
                 health.record_success(latency)
                 if not judge:
                     walk.attempts.append(Attempt(model.name, model.provider, AttemptOutcome.SUCCESS, "", latency))
-                    walk.span = span
+                    walk.span, walk.reservation, walk.prompt_tokens = span, reservation, prompt_tokens
                     return result, model, built, walk
                 completion: Completion = result  # type: ignore[assignment]
                 cost = model.cost(completion.usage)
+                _settle(call, reservation, completion.usage.input_tokens + completion.usage.output_tokens, cost)
                 span.end(completion)
                 try:
                     accepted = call.accept(completion.text) if call.accept else None
@@ -259,6 +274,22 @@ class Router:
             return None
         return delay
 
+    async def _reserve(
+        self, call: Call, model: ModelSpec, health: ModelHealth, prompt_tokens: int, walk: _Walk
+    ) -> object | None:
+        """Book the attempt's worst case (prompt + output reservation) against the caller's budgets."""
+        if call.spend is None:
+            return None
+        output = model.output_reservation(call.params.max_output_tokens)
+        try:
+            return await call.spend.reserve(prompt_tokens + output, model.estimated_cost(prompt_tokens, output))
+        except OrchestratorError as refused:
+            health.release()  # nothing was sent
+            raise _with_attempts(refused, walk) from None
+        except BaseException:
+            health.release()
+            raise
+
     def _failure(self, walk: _Walk, call: Call) -> OrchestratorError:
         if isinstance(walk.last, InvalidModelOutputError):
             return rejected(walk.last, walk.attempts)
@@ -295,6 +326,7 @@ class Router:
             span.first_chunk(walk.attempts[-1].latency_ms / 1000)
         idle = self.policy.stream_idle_timeout_seconds
         parts: list[str] = []
+        completed = False
         try:
             yield RouteStarted(model)
             while isinstance(event, TextDelta):
@@ -303,6 +335,7 @@ class Router:
                 # Only the wait for the upstream is timed, never the time our caller takes to read.
                 async with asyncio.timeout(idle):
                     event = await anext(events)
+            completed = True
         except (ProviderError, TimeoutError, StopAsyncIteration) as exc:
             reason = exc.reason if isinstance(exc, ProviderError) else (
                 Reason.UPSTREAM_STREAM_STALLED if isinstance(exc, TimeoutError) else Reason.UPSTREAM_MALFORMED_RESPONSE
@@ -318,10 +351,18 @@ class Router:
             )
             raise _with_attempts(error, walk) from None
         finally:
+            if not completed:
+                # Cut, stalled or cancelled: book the prompt and an estimate of what was streamed (4 characters
+                # a token), which the upstream bills all the same.
+                usage = TokenUsage(walk.prompt_tokens, len("".join(parts)) // 4, estimated=True)
+                walk.attempts[-1] = replace(walk.attempts[-1], usage=usage, cost_usd=model.cost(usage))
+                _settle(call, walk.reservation, usage.input_tokens + usage.output_tokens, model.cost(usage))
             await events.aclose()
         completion: Completion = event
         if span is not None:
             span.end(completion)
+        usage = completion.usage
+        _settle(call, walk.reservation, usage.input_tokens + usage.output_tokens, model.cost(usage))
         yield self._finish_stream(completion, model, built, walk, call, "".join(parts))
 
     def _finish_stream(
@@ -337,6 +378,11 @@ class Router:
             raise rejected(rejection, walk.attempts) from None
         walk.attempts[-1] = done
         return RouteFinished(completion, model, walk.attempts, built, accepted)
+
+
+def _settle(call: Call, reservation: object | None, tokens: int, cost: float) -> None:
+    if call.spend is not None and reservation is not None:
+        call.spend.settle(reservation, tokens, cost)
 
 
 def _with_attempts(error: OrchestratorError, walk: _Walk) -> OrchestratorError:

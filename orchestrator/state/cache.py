@@ -45,9 +45,9 @@ class MemoryCache:
 class RedisCache:
     """Entries in the shared Redis; a miss when Redis is unreachable (the request goes to the model)."""
 
-    def __init__(self, shared: SharedRedis, prefix: str = "orchestrator:cache:") -> None:
+    def __init__(self, shared: SharedRedis) -> None:
         self._shared = shared
-        self._prefix = prefix
+        self._prefix = shared.key_prefix + "cache:"
 
     async def get(self, key: str) -> bytes | None:
         value = await self._shared.call("cache_get", lambda r: r.get(self._prefix + key), None)

@@ -26,10 +26,10 @@ class Holdable(Protocol):
 class SharedHolds:
     """A routing HoldBoard over the shared Redis."""
 
-    def __init__(self, shared: SharedRedis, interval: float = 0.5, prefix: str = "orchestrator:hold:") -> None:
+    def __init__(self, shared: SharedRedis, interval: float = 0.5) -> None:
         self._shared = shared
         self._interval = interval
-        self._prefix = prefix
+        self._prefix = shared.key_prefix + "hold:"
         self._health: Mapping[str, Holdable] = {}
         self._poller: asyncio.Task[None] | None = None
         self._writes: set[asyncio.Task[None]] = set()

@@ -27,7 +27,9 @@ class SharedRedis:
         timeout_seconds: float = 0.5,
         max_connections: int = 64,
         on_error: Callable[[str], None] | None = None,
+        key_prefix: str = "orchestrator:",
     ) -> None:
+        self.key_prefix = key_prefix
         import redis.asyncio as redis
 
         # Blocking pool: beyond max_connections a command waits (at most the timeout), it is never refused.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -33,17 +33,29 @@ class Metrics:
         self._tasks = SEED_TASK_TYPES | frozenset(task_types)
         disable_created_metrics()  # the *_created series only add noise to every scrape
         r = self.registry
-        self.requests = Counter("llm_requests", "LLM requests by outcome", ["task_type", "model", "status"], registry=r)
+        # `service` is the calling service: configured names and "anonymous" only (callers are authenticated
+        # before they reach the pipeline), so cost per service is one query.
+        self.requests = Counter(
+            "llm_requests", "LLM requests by outcome", ["task_type", "model", "status", "service"], registry=r
+        )
         self.latency = Histogram(
             "llm_request_latency_seconds", "LLM request latency", ["task_type", "model"],
             buckets=LLM_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
         self.tokens = Counter(
-            "llm_token_usage", "Tokens used", ["task_type", "model", "token_type"], registry=r
+            "llm_token_usage", "Tokens used", ["task_type", "model", "token_type", "service"], registry=r
         )  # exported as llm_token_usage_total
-        self.cost = Counter("llm_request_cost_dollars", "Cost of LLM requests in US dollars", ["task_type", "model"],
-                            registry=r)  # fmt: skip
-        self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type"], registry=r)
+        self.cost = Counter("llm_request_cost_dollars", "Cost of LLM requests in US dollars",
+                            ["task_type", "model", "service"], registry=r)  # fmt: skip
+        self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type", "service"], registry=r)
+        self.quota_ratio = Gauge(
+            "orchestrator_quota_used_ratio", "Share of a service's budget used in the current window",
+            ["service", "limit"], registry=r,
+        )  # fmt: skip
+        self.task_quota_ratio = Gauge(
+            "orchestrator_task_quota_used_ratio", "Share of a task type's budget used in the current window",
+            ["task_type", "limit"], registry=r,
+        )  # fmt: skip
         self.cache_hits = Counter("llm_cache_hits", "Answers served from the response cache", ["task_type"], registry=r)
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds", "Time from request to the first streamed token", ["task_type", "model"],
@@ -100,30 +112,37 @@ class Metrics:
             self._http.server_close()  # type: ignore[attr-defined]
             self._http = None
 
+    def quota_used(self, subject: str, limit: str, ratio: float) -> None:
+        """A budget's use in its current window; subject is "service:NAME" or "task:NAME"."""
+        kind, _, name = subject.partition(":")
+        gauge = self.quota_ratio if kind == "service" else self.task_quota_ratio
+        gauge.labels(name if kind == "service" else self.task_label(name), limit).set(ratio)
+
     def generation_finished(self, outcome: GenerationOutcome) -> None:
         task = self.task_label(outcome.request.task_type)
+        service = outcome.request.caller.service
         # Tokens and dollars are booked per upstream attempt, whatever the request's outcome: a rejected
         # answer or a failed request was paid for all the same.
         for attempt in outcome.attempts:
             if attempt.error_reason:
-                self.errors.labels(task, attempt.model, attempt.error_reason).inc()
+                self.errors.labels(task, attempt.model, attempt.error_reason, service).inc()
             usage = attempt.usage
             if usage.input_tokens or usage.output_tokens:
-                self.tokens.labels(task, attempt.model, "input").inc(usage.input_tokens)
-                self.tokens.labels(task, attempt.model, "output").inc(usage.output_tokens)
-                self.tokens.labels(task, attempt.model, "cached_input").inc(usage.cached_input_tokens)
+                self.tokens.labels(task, attempt.model, "input", service).inc(usage.input_tokens)
+                self.tokens.labels(task, attempt.model, "output", service).inc(usage.output_tokens)
+                self.tokens.labels(task, attempt.model, "cached_input", service).inc(usage.cached_input_tokens)
             if attempt.cost_usd:
-                self.cost.labels(task, attempt.model).inc(attempt.cost_usd)
+                self.cost.labels(task, attempt.model, service).inc(attempt.cost_usd)
         result = outcome.result
         if result is None:
             model = outcome.failed_model or "none"
-            self.requests.labels(task, model, "error").inc()
-            self.errors.labels(task, model, outcome.error_reason or Reason.INTERNAL).inc()
+            self.requests.labels(task, model, "error", service).inc()
+            self.errors.labels(task, model, outcome.error_reason or Reason.INTERNAL, service).inc()
         else:
             model = result.model
             if result.cache_hit:
                 self.cache_hits.labels(task).inc()
-            self.requests.labels(task, model, "success").inc()
+            self.requests.labels(task, model, "success", service).inc()
         self.latency.labels(task, model).observe(outcome.latency_seconds)
         if outcome.time_to_first_token is not None:
             self.ttft.labels(task, model).observe(outcome.time_to_first_token)

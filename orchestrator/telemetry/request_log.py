@@ -29,6 +29,7 @@ class RequestLogger:
         fields: dict[str, object] = {
             "request_id": request.request_id,
             "trace_id": current_trace_id(),
+            "service": request.caller.service,
             "task_type": request.task_type,
             "template_id": request.template_id,
             "streamed": outcome.streamed,

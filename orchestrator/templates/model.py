@@ -33,6 +33,8 @@ class PromptTemplate:
     variables_schema: dict[str, Any] | None = None
     create_time: datetime | None = None
     etag: str = ""
+    # The service that created this version ("" for templates shipped with the server); not content.
+    owner: str = ""
 
     def content_key(self) -> str:
         """Hash of everything a caller authored (not the version, time or etag)."""

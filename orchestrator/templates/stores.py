@@ -31,6 +31,7 @@ def encode_body(template: PromptTemplate) -> str:
             "recommended_models": list(template.metadata.recommended_models),
         },
         "variables_schema": template.variables_schema,
+        "owner": template.owner,
     }
     return json.dumps(content, separators=(",", ":"), default=str)
 
@@ -58,6 +59,7 @@ def decode_template(template_id: str, version: str, etag: str, create_time: date
         variables_schema=data["variables_schema"],
         create_time=create_time,
         etag=etag,
+        owner=data.get("owner", ""),
     )
 
 

@@ -1,0 +1,60 @@
+"""The configuration: sections (sections.py, auth.py), the whole file and its loading (settings.py)."""
+
+from orchestrator.config.auth import AuthSettings, LimitSettings, ServiceSettings, TlsSettings
+from orchestrator.config.context import (
+    ConversationSettings,
+    KnowledgeSettings,
+    KnowledgeStoreSettings,
+    TaskConversationSettings,
+    TaskRetrievalSettings,
+)
+from orchestrator.config.sections import (
+    BreakerConfig,
+    CacheSettings,
+    LogLevel,
+    ModelSettings,
+    ParamsSettings,
+    ProviderSettings,
+    ProviderType,
+    RetryBudgetConfig,
+    RoutingSettings,
+    ServerSettings,
+    SharedStateSettings,
+    TaskCacheSettings,
+    TaskSettings,
+    TelemetrySettings,
+    TemplateSettings,
+    TemplateStoreSettings,
+)
+from orchestrator.config.settings import Settings, load_settings, settings_from_mapping
+
+__all__ = [
+    "AuthSettings",
+    "BreakerConfig",
+    "CacheSettings",
+    "ConversationSettings",
+    "KnowledgeSettings",
+    "KnowledgeStoreSettings",
+    "LimitSettings",
+    "LogLevel",
+    "ModelSettings",
+    "ParamsSettings",
+    "ProviderSettings",
+    "ProviderType",
+    "RetryBudgetConfig",
+    "RoutingSettings",
+    "ServerSettings",
+    "ServiceSettings",
+    "Settings",
+    "SharedStateSettings",
+    "TaskCacheSettings",
+    "TaskConversationSettings",
+    "TaskRetrievalSettings",
+    "TaskSettings",
+    "TelemetrySettings",
+    "TemplateSettings",
+    "TemplateStoreSettings",
+    "TlsSettings",
+    "load_settings",
+    "settings_from_mapping",
+]
