@@ -19,13 +19,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
-from orchestrator.config import Settings
+from orchestrator.config import ServiceSettings, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART_PART = ROOT / "helm/values-schema.yaml"
 TARGET = ROOT / "helm/llm-orchestrator/values.schema.json"
 CONFIG_DEF = "OrchestratorConfig"
+# Fields whose `mode="before"` validators accept more than pydantic's JSON schema says: (model, field) -> a value
+# only the widened schema allows. The schema takes `anyOf: [string, <the field's own>]`, and build() proves with
+# the model itself that the server accepts the string, so a stale entry fails `make chart` instead of lingering.
+# (Annotating the field with pydantic's WithJsonSchema would make this table unnecessary.)
+ACCEPTS_ONE_STRING: dict[tuple[type[BaseModel], str], dict[str, Any]] = {
+    (ServiceSettings, "key_sha256"): {"name": "svc", "key_sha256": "0" * 64},
+}
 
 
 def build() -> dict[str, Any]:
@@ -36,6 +44,11 @@ def build() -> dict[str, Any]:
     if clashes:
         raise SystemExit(f"{CHART_PART}: $defs names clash with the settings' own: {sorted(clashes)}")
     config["title"] = "orchestrator configuration"
+    for (model, field), sample in ACCEPTS_ONE_STRING.items():
+        model.model_validate(sample)  # raises if the server no longer accepts a single string here
+        properties = nested[model.__name__]["properties"]
+        declared = {k: v for k, v in properties[field].items() if k not in ("default", "title")}
+        properties[field] = {"title": properties[field].get("title", field), "anyOf": [{"type": "string"}, declared]}
     schema["$defs"] = {**schema["$defs"], CONFIG_DEF: config, **dict(sorted(nested.items()))}
     return schema
 

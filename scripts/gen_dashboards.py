@@ -171,6 +171,9 @@ def performance() -> dashboard.Dashboard:
            "Every failed attempt and failed request, by ErrorInfo reason (upstream retries included)."),
         ts("Circuit state by model (0 closed, 1 half-open, 2 open)", "short",
            [(f"max by (model) ({scoped('llm_model_circuit_state')})", "{{model}}")]),
+        ts("Shared state (Redis) errors by operation", "reqps",
+           [(f"sum by (operation) ({rate('orchestrator_shared_state_errors_total')})", "{{operation}}")],
+           "Redis operations that failed; the request went on without shared state (quotas: the local share)."),
         ts("gRPC calls by method and code", "reqps",
            [(f"sum by (grpc_method, grpc_code) ({rate('grpc_server_handled_total')})",
              "{{grpc_method}} {{grpc_code}}")]),
@@ -183,7 +186,7 @@ def performance() -> dashboard.Dashboard:
     board = base(
         "llm-orchestrator-performance",
         "LLM Orchestrator / Performance",
-        "Latency by task and model, error rates and types, cache hits, time to first token, circuits.",
+        "Latency by task and model, error rates and types, cache hits, time to first token, circuits, Redis.",
     )
     return assemble(board, [("Overview", overview), ("Latency", latencies), ("Errors", failures), ("Cache", cache)])
 
@@ -218,7 +221,11 @@ def cost() -> dashboard.Dashboard:
     budgets = [
         ts("Quota used by service and limit", "percentunit",
            [(f"max by (service, limit) ({scoped('orchestrator_quota_used_ratio')})", "{{service}} {{limit}}")],
-           "Share of each service's limits used in the current window (1 = spent).", width=24),
+           "Share of each service's limits used in the current window (1 = spent)."),
+        ts("Task quota used by task and limit", "percentunit",
+           [(f"max by (task_type, limit) ({scoped('orchestrator_task_quota_used_ratio')})",
+             "{{task_type}} {{limit}}")],
+           "Share of each task type's limits (tasks.<t>.limits, all callers together) used in the window."),
     ]  # fmt: skip
     board = base(
         "llm-orchestrator-cost",

@@ -112,6 +112,16 @@ def test_a_termination_grace_shorter_than_the_shutdown_is_refused() -> None:
     )
 
 
+def test_tls_on_the_serving_port_is_refused_until_probes_can_reach_it(tmp_path: Path) -> None:
+    values = tmp_path / "tls.yaml"
+    values.write_text(yaml.safe_dump({"config": {"server": {"tls": {"cert_file": "/tls/tls.crt", "key_file": "/k"}}}}))
+
+    result = render_result(values)
+
+    assert result.returncode != 0
+    assert "native gRPC probes cannot speak TLS" in result.stderr
+
+
 def test_an_explicit_termination_grace_that_covers_the_shutdown_is_kept() -> None:
     pod = render(sets=("terminationGracePeriodSeconds=120",)).deployment["spec"]["template"]["spec"]
 

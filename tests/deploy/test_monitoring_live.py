@@ -1,13 +1,11 @@
 """Dashboards and alerts against a real Prometheus scraping a real orchestrator that has served generations.
 
-The server (fake upstream behind it: successes on several tasks, streams, cache hits, upstream errors and an
-opened circuit, in two rounds a few scrapes apart so that rates are not zero) exports its metrics; Debian's
-Prometheus scrapes them every second and loads the chart's rendered alert rules. Every dashboard and alert
-expression must parse, name only metrics and labels the server exports, and evaluate; every panel must return data.
-
-Names that other issues will add are listed below, so that what is not yet checked stays visible: their panels
-and the budget alert are parsed and evaluated but not required to return data. When a listed name appears in the
-server's metrics, test_pending_names_are_not_exported_yet fails: take it off the list.
+The server (fake upstream behind it; auth required, one service with limits and a task budget; Redis named but
+refusing connections) serves successes on every seed task, streams, cache hits, upstream errors and failures
+that open a circuit, in two rounds a few scrapes apart so that rates are not zero, and exports its metrics;
+Debian's Prometheus scrapes them every second and loads the chart's rendered alert rules. Every dashboard and
+alert expression must parse, name only metrics and labels the server exports and evaluate; every panel must
+return data.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ import yaml
 from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import generation_pb2 as gen
 
+from orchestrator.policy.keys import digest
 from tests.deploy.chart import NAMESPACE, RELEASE, alert_rules, render, tool
 from tests.deploy.expressions import (
     TARGET_LABELS,
@@ -45,11 +44,11 @@ from tests.routing_env import ask, routed_server
 
 pytestmark = pytest.mark.timeout(180)
 
-# Metrics and labels that the issues in flight add; see the module docstring.
-PENDING_METRICS = {"orchestrator_quota_used_ratio": "budgets: the quota issue's gauge (service, limit)"}
-PENDING_LABELS = {"service": "the identity issue labels request, token, cost and error metrics with the caller"}
 TASKS = ("code_generation", "bug_fixing", "documentation_generation", "requirement_analysis")
 SCRAPE_SECONDS = 1
+KEY = "orc_rd-live-test-key"
+# Generous limits: they are there to be metered (orchestrator_*quota_used_ratio), not to refuse anything.
+LIMITS = {"requests_per_minute": 10_000, "tokens_per_day": 10_000_000, "cost_usd_per_day": 1_000.0}
 # Series Prometheus itself adds to the job's (per target, and for the alert rules), not the server's.
 PROMETHEUS_OWN = (
     "up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added",
@@ -172,8 +171,17 @@ async def live(rules: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) 
         fake.set_default(Behaviour(prompt_tokens=1200, completion_tokens=30))
         fake.set_default(Behaviour(status=503), model="large")
         breaker = {"failure_threshold": 2, "cooldown_seconds": 120, "max_cooldown_seconds": 120}
-        async with routed_server(fake, metrics_port=-1, breaker=breaker) as client:
-            prometheus = Prometheus(workdir, client.server.metrics_port, rules)  # type: ignore[attr-defined]
+        sections = {
+            "auth": {"mode": "required", "services": [{"name": "rd", "key_sha256": digest(KEY), "limits": LIMITS}]},
+            "tasks": {"code_generation": {"limits": LIMITS}},
+        }
+        # A Redis that refuses connections: the requests go on, and orchestrator_shared_state_errors_total counts.
+        refused = {"redis_url": f"redis://127.0.0.1:{_free_port()}/0", "timeout_seconds": 0.2}
+        async with (
+            routed_server(fake, metrics_port=-1, sections=sections, shared_state=refused, breaker=breaker) as anonymous,
+            OrchestratorClient(f"127.0.0.1:{anonymous.server.port}", api_key=KEY, default_timeout=30) as client,  # type: ignore[attr-defined]
+        ):
+            prometheus = Prometheus(workdir, anonymous.server.metrics_port, rules)  # type: ignore[attr-defined]
             try:
                 await _until(prometheus.ready, "Prometheus to be ready")
                 await _scrapes_after(prometheus, 1)
@@ -203,10 +211,6 @@ def _observe(prometheus: Prometheus, rules: dict[str, Any]) -> Live:
     return Live(series, results, [rule for group in loaded for rule in group["rules"]], label_values)
 
 
-def _pending(expression: Expression) -> list[str]:
-    return sorted((expression.metrics & PENDING_METRICS.keys()) | (expression.labels & PENDING_LABELS.keys()))
-
-
 def _all_expressions() -> Iterator[Expression]:
     yield from dashboard_expressions()
     yield from alert_expressions(alert_rules(render()))
@@ -220,7 +224,7 @@ def test_every_expression_parses() -> None:
 
 
 def test_every_expression_names_only_metrics_the_server_exports(live: Live) -> None:
-    unknown = {e.source: sorted(e.metrics - live.series.keys() - PENDING_METRICS.keys()) for e in _all_expressions()}
+    unknown = {e.source: sorted(e.metrics - live.series.keys()) for e in _all_expressions()}
 
     assert {source: names for source, names in unknown.items() if names} == {}
 
@@ -228,20 +232,12 @@ def test_every_expression_names_only_metrics_the_server_exports(live: Live) -> N
 def test_every_expression_uses_only_labels_those_metrics_carry(live: Live) -> None:
     unknown = {}
     for expression in _all_expressions():
-        if expression.metrics & PENDING_METRICS.keys():
-            continue  # what a metric that does not exist yet carries cannot be checked
         carried = set().union(*(live.series.get(m, set()) for m in expression.metrics)) | TARGET_LABELS
-        missing = expression.labels - carried - PENDING_LABELS.keys()
+        missing = expression.labels - carried
         if missing:
             unknown[expression.source] = sorted(missing)
 
     assert unknown == {}
-
-
-def test_pending_names_are_not_exported_yet(live: Live) -> None:
-    """When this fails, the name has landed: remove it from PENDING_* so its panels must return data."""
-    assert not PENDING_METRICS.keys() & live.series.keys()
-    assert not {label for labels in live.series.values() for label in labels} & PENDING_LABELS.keys()
 
 
 def test_every_expression_is_accepted_by_prometheus(live: Live) -> None:
@@ -251,22 +247,22 @@ def test_every_expression_is_accepted_by_prometheus(live: Live) -> None:
 
 
 def test_every_dashboard_panel_returns_data(live: Live) -> None:
-    empty, pending = [], []
+    empty = []
     for expression in dashboard_expressions():
-        if _pending(expression):
-            pending.append(expression.source)
-            continue
         values = [float(sample["value"][1]) for sample in live.results[expression.source]["data"]["result"]]
         if not any(math.isfinite(v) for v in values):
             empty.append(expression.source)
 
     assert empty == []
-    # What is left unchecked until the names above land (kept visible on purpose):
-    assert sorted(pending) == [
-        "cost: Quota used by service and limit [A]",
-        "cost: Spend by calling service (USD/hour) [A]",
-        "usage: Requests by calling service [A]",
-    ]
+
+
+def test_costs_and_quotas_are_booked_to_the_calling_service(live: Live) -> None:
+    def labels(source: str, name: str) -> set[str]:
+        return {sample["metric"].get(name, "") for sample in live.results[source]["data"]["result"]}
+
+    assert labels("cost: Spend by calling service (USD/hour) [A]", "service") == {"rd"}
+    assert labels("cost: Quota used by service and limit [A]", "limit") == set(LIMITS)
+    assert labels("cost: Task quota used by task and limit [A]", "task_type") == {"code_generation"}
 
 
 def test_dashboard_variables_list_the_scraped_namespace_and_job(live: Live) -> None:
@@ -281,11 +277,13 @@ def test_prometheus_loads_and_evaluates_every_alert_rule(live: Live, rules: dict
 
 
 def test_alert_conditions_hold_for_what_was_served(live: Live) -> None:
-    """Errors were a large share of the requests and one circuit is open; latency stayed low."""
+    """Errors were a large share, one circuit is open and Redis refuses; latency and budgets stayed low."""
 
     def firing(alert: str) -> list[dict[str, str]]:
         return [sample["metric"] for sample in live.results[f"alert {alert}"]["data"]["result"]]
 
     assert firing("LLMOrchestratorHighErrorRatio") == [{"namespace": NAMESPACE, "job": RELEASE}]
     assert firing("LLMOrchestratorModelCircuitOpen") == [{"namespace": NAMESPACE, "job": RELEASE, "model": "large"}]
+    assert {m["operation"] for m in firing("LLMOrchestratorSharedStateFailing")} >= {"quota_reserve", "holds_poll"}
     assert firing("LLMOrchestratorHighLatencyP99") == []
+    assert firing("LLMOrchestratorBudgetNearlySpent") == []
