@@ -150,9 +150,10 @@ def test_only_emptydirs_are_writable_and_they_hold_the_template_store(rendered: 
 
     assert writable == WRITABLE_PATHS
     assert all("emptyDir" in volumes[mounts[path]["name"]] for path in writable)
-    store = rendered.config["templates"]["store"]
-    if store["type"] == "sqlite":
-        assert any(store["path"].startswith(path + "/") for path in writable)
+    for section in ("templates", "knowledge"):  # the SQLite stores must land on the data emptyDir
+        store = rendered.config[section]["store"]
+        if store["type"] == "sqlite":
+            assert any(store["path"].startswith(path + "/") for path in writable), section
 
 
 def test_the_rendered_config_is_accepted_by_check_config(rendered: Rendered, tmp_path: Path) -> None:
@@ -186,6 +187,7 @@ def test_the_config_names_secrets_only_as_environment_references() -> None:
     config = production.config
     assert config["shared_state"]["redis_url"] == "${env:ORCHESTRATOR_REDIS_URL}"
     assert config["templates"]["store"] == {"type": "postgres", "dsn": "${env:ORCHESTRATOR_POSTGRES_DSN}"}
+    assert config["knowledge"]["store"] == {"type": "postgres", "dsn": "${env:ORCHESTRATOR_POSTGRES_DSN}"}
     assert not render().all("Secret") and not production.all("Secret")  # the chart never holds a secret
 
 

@@ -101,13 +101,15 @@ The configuration file: .Values.config plus the ${env:...} references for the Se
 {{- $_ := set $config "shared_state" $shared }}
 {{- end }}
 {{- if .Values.secrets.postgresDsn.name }}
-{{- $templates := default dict $config.templates }}
-{{- $store := default dict $templates.store }}
+{{- range $section := list "templates" "knowledge" }}
+{{- $settings := default dict (get $config $section) }}
+{{- $store := default dict $settings.store }}
 {{- $_ := set $store "type" "postgres" }}
 {{- $_ := set $store "dsn" "${env:ORCHESTRATOR_POSTGRES_DSN}" }}
 {{- $_ := unset $store "path" }}
-{{- $_ := set $templates "store" $store }}
-{{- $_ := set $config "templates" $templates }}
+{{- $_ := set $settings "store" $store }}
+{{- $_ := set $config $section $settings }}
+{{- end }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}
