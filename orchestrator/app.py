@@ -89,8 +89,10 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         await open_store(settings.templates.store),
         TemplateCompiler(render_limits(settings)),
         settings.templates.cache_seconds,
+        settings.templates.stale_serve_seconds,
     )
-    closers.append(registry.store.aclose)
+    closers.append(registry.aclose)  # the template workers and the store
+    metrics.watch_template_store(registry.health.counts)
     if runtime.templates_directory is not None:
         await load_directory(registry, runtime.templates_directory)
     holds = SharedHolds(shared, settings.routing.shared_holds_poll_seconds) if shared is not None else None

@@ -83,7 +83,10 @@ async def check_templates(runtime: Runtime) -> int:
     if runtime.templates_directory is None:
         return 0
     registry = TemplateRegistry(MemoryTemplateStore(), TemplateCompiler(render_limits(runtime.settings)))
-    return await load_directory(registry, runtime.templates_directory)
+    try:
+        return await load_directory(registry, runtime.templates_directory)
+    finally:
+        await registry.aclose()
 
 
 def render_limits(settings: Settings) -> RenderLimits:

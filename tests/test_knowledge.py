@@ -77,9 +77,11 @@ async def test_upsert_search_replace_and_delete(fake: FakeUpstream, knowledge_st
         stored = await kb.UpsertDocuments(knowledge_pb2.UpsertDocumentsRequest(
             collection="docs", documents=readme_documents()), timeout=30)  # fmt: skip
         found = await kb.Search(knowledge_pb2.SearchRequest(collection="docs", query="circuit breaker cooldown"))
-        again = await kb.UpsertDocuments(knowledge_pb2.UpsertDocumentsRequest(
-            collection="docs", documents=[knowledge_pb2.Document(id="readme-0", content="replaced text")]))  # fmt: skip
-        replaced = await kb.Search(knowledge_pb2.SearchRequest(collection="docs", query="replaced"))
+        replacement = knowledge_pb2.Document(id="readme-0", content="zanzibarish text")
+        again = await kb.UpsertDocuments(
+            knowledge_pb2.UpsertDocumentsRequest(collection="docs", documents=[replacement])
+        )
+        replaced = await kb.Search(knowledge_pb2.SearchRequest(collection="docs", query="zanzibarish"))
         deleted = await kb.DeleteDocuments(knowledge_pb2.DeleteDocumentsRequest(collection="docs", ids=["readme-0"]))
         whole = await kb.DeleteDocuments(knowledge_pb2.DeleteDocumentsRequest(collection="docs"))
         with pytest.raises(grpc.aio.AioRpcError) as gone:

@@ -174,6 +174,8 @@ class TemplateSettings(Strict):
     # How long a replica may render from its cached copy before asking the store again; another
     # replica's new version or deletion shows within this time (this replica's own, at once).
     cache_seconds: float = Field(1.0, ge=0)
+    # While the store is unreachable, renders use a cached copy up to this old (then: UNAVAILABLE).
+    stale_serve_seconds: float = Field(300.0, ge=0)
     max_template_bytes: int = Field(64 * 1024, gt=0)
     max_rendered_bytes: int = Field(1024 * 1024, gt=0)
     store: TemplateStoreSettings = TemplateStoreSettings()

@@ -81,7 +81,7 @@ class Preparer:
         self, request: GenerationRequest, started: float, conversation: ConversationTurn | None
     ) -> PreparedRequest:
         caller = request.caller
-        schema = schema_validator(request.json_schema)
+        schema = await schema_validator(request.json_schema)
         task = self._tasks.get(request.task_type)
         rendered = None
         base: tuple[ChatMessage, ...] = ()

@@ -95,7 +95,7 @@ class PromptBuilder:
         result = prune(self._context, costs, budget, self._strategy)
         dropped_sources = tuple(self._context[i].source for i in result.dropped_indices)
         return BuiltPrompt(
-            self._place(result.kept, history), len(result.kept), result.dropped, dropped_sources,
+            await self._place(result.kept, history), len(result.kept), result.dropped, dropped_sources,
             tuple(result.kept_indices), tuple(costs), len(self._history) - dropped, dropped,
         )  # fmt: skip
 
@@ -125,15 +125,15 @@ class PromptBuilder:
                     turns = (message, *turns)
         return turns, dropped, budget
 
-    def _place(self, kept: list[ContextItem], history: tuple[ChatMessage, ...]) -> tuple[ChatMessage, ...]:
-        messages = self._with_context(kept)
+    async def _place(self, kept: list[ContextItem], history: tuple[ChatMessage, ...]) -> tuple[ChatMessage, ...]:
+        messages = await self._with_context(kept)
         if not history:
             return messages
         # The earlier turns go after the system messages, before this request's own turns.
         split = next((i for i, m in enumerate(messages) if m.role != "system"), len(messages))
         return (*messages[:split], *history, *messages[split:])
 
-    def _with_context(self, kept: list[ContextItem]) -> tuple[ChatMessage, ...]:
+    async def _with_context(self, kept: list[ContextItem]) -> tuple[ChatMessage, ...]:
         if not kept:
             return self._base
         text = render_context(kept)
@@ -143,7 +143,7 @@ class PromptBuilder:
                  "timestamp": i.timestamp.isoformat() if i.timestamp else None}
                 for i in kept
             ]  # fmt: skip
-            return (*self._rendered.with_values({"context": text, "context_items": items}), *self._tail)
+            return (*await self._rendered.with_values({"context": text, "context_items": items}), *self._tail)
         # The template does not place the context: it goes before the last user turn's text.
         messages = list(self._base)
         for index in range(len(messages) - 1, -1, -1):

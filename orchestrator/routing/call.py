@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ class PromptSource(Protocol):
 
 
 # Checks an answer's text; returns the shaped answer or raises InvalidModelOutputError to reject it.
-Acceptance = Callable[[str], Any]
+Acceptance = Callable[[str], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
