@@ -123,6 +123,8 @@ class SingleFlight:
         self._lease = lease_seconds
         self._flights: dict[str, Flight] = {}
         self._background: set[asyncio.Task[None]] = set()
+        # Requests of this process waiting for another request's answer right now (a gauge for operators).
+        self.waiting = 0
 
     def in_flight(self, key: str) -> bool:
         return key in self._flights
@@ -133,6 +135,7 @@ class SingleFlight:
         """The answer's events, each with True when another request's call produced it, False for our own."""
         while (flight := self._flights.get(key)) is not None:
             forwarded = False
+            self.waiting += 1
             try:
                 async with contextlib.aclosing(flight.follow(deadline)) as events:
                     async for event in events:
@@ -142,6 +145,8 @@ class SingleFlight:
             except Abandoned:
                 if forwarded:
                     raise _interrupted() from None
+            finally:
+                self.waiting -= 1
         flight = self._flights[key] = Flight()
         try:
             async with contextlib.aclosing(self._lead(key, flight, lead, deadline)) as events:
@@ -166,10 +171,14 @@ class SingleFlight:
             if holder is None:
                 break  # the lease is ours (or Redis is unreachable: this process alone then)
             remote = _Remote()
-            async with contextlib.aclosing(self._follow_remote(board, key, holder, deadline, remote)) as events:
-                async for event in events:
-                    flight.append(event)
-                    yield event, True
+            self.waiting += 1
+            try:
+                async with contextlib.aclosing(self._follow_remote(board, key, holder, deadline, remote)) as events:
+                    async for event in events:
+                        flight.append(event)
+                        yield event, True
+            finally:
+                self.waiting -= 1
             if remote.finished:
                 return
             if flight.events:

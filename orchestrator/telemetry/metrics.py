@@ -66,6 +66,10 @@ class Metrics:
             "orchestrator_cache_joined", "Requests answered by an identical request's upstream call (single-flight)",
             ["task_type"], registry=r,
         )  # fmt: skip
+        self.cache_waiting = Gauge(
+            "orchestrator_cache_waiting", "Requests waiting now for an identical request's answer (single-flight)",
+            registry=r,
+        )  # fmt: skip
         self.semantic_lookup = Histogram(
             "orchestrator_semantic_lookup_seconds", "Semantic cache lookup: embedding plus nearest-neighbour search",
             buckets=SEMANTIC_BUCKETS, registry=r,
