@@ -80,7 +80,7 @@ class ParamsSettings(Strict):
 CachePolicyName = Literal["use", "bypass", "refresh"]
 # The semantic cache's default similarity threshold: the lowest at which the labelled pairs in
 # tests/data/semantic_pairs.tsv give under 1 % wrong hits (scripts/calibrate_semantic.py prints the sweep).
-DEFAULT_SEMANTIC_THRESHOLD = 0.95
+DEFAULT_SEMANTIC_THRESHOLD = 0.90
 
 
 class TaskSemanticSettings(Strict):

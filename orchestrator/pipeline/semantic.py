@@ -6,9 +6,11 @@ selection, output format and schema, params, context, system messages, and every
 hashed. Its *prose* is what a caller may phrase differently: the string variables of more than one word and
 the text of the user and assistant messages, in order. Only the prose is embedded, so a long template never
 drowns the question, and an identifier (`language: go`) or a number in a variable of its own must match
-exactly. The nearest cached request in the same scope answers when its cosine similarity reaches the task's
-threshold. Prose longer than the embedder's window is not looked up (a truncated text would match a text
-that differs after the cut); nor are conversations (cache_rules.is_conversation).
+exactly; so must its salient terms (numbers, names, identifiers, polar words: pipeline.salient), which
+embeddings weigh too lightly. The nearest cached request in the same scope answers when its cosine similarity
+reaches the task's threshold and the words both use come in the same order (salient.comparable). Prose longer
+than the embedder's window is not looked up (a truncated text would match a text that differs after the cut);
+nor are conversations (cache_rules.is_conversation).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.domain import GenerationRequest
+from orchestrator.pipeline.salient import comparable, content_words, salient_terms
 from orchestrator.providers.embeddings import Embedder
 from orchestrator.state.vectors import VectorStore
 
@@ -51,7 +54,9 @@ def split_request(material: dict[str, Any], request: GenerationRequest) -> tuple
         else:
             prose.append(message.content)
             messages.append([message.role, _PROSE])
-    return {**material, "variables": variables, "messages": messages, "semantic": True}, "\n".join(prose)
+    text = "\n".join(prose)
+    scope = {**material, "variables": variables, "messages": messages, "salient": salient_terms(text)}
+    return scope, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,10 @@ class Probe:
     text: str
     vector: np.ndarray | None = None
     embedded: bool = False
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return content_words(self.text)
 
 
 class SemanticCache:
@@ -90,17 +99,21 @@ class SemanticCache:
         """The closest answered request in the probe's scope, when at least `threshold` similar."""
         started = time.monotonic()
         vector = await self._vector(probe)
-        match = await self._store.nearest(probe.scope, vector) if vector is not None else None
+        candidates = await self._store.nearest(probe.scope, vector) if vector is not None else []
         if self._on_lookup is not None:
             self._on_lookup(time.monotonic() - started)
-        if match is None or match[1] < threshold:
-            return None
-        return SemanticMatch(match[0], min(match[1], 1.0))
+        words = probe.words
+        for key, similarity, stored in candidates:
+            if similarity < threshold:
+                break
+            if comparable(words, tuple(stored.split())):
+                return SemanticMatch(key, min(similarity, 1.0))
+        return None
 
     async def remember(self, probe: Probe, key: str, ttl_seconds: float) -> None:
         vector = await self._vector(probe)
         if vector is not None:
-            await self._store.add(probe.scope, key, vector, ttl_seconds)
+            await self._store.add(probe.scope, key, vector, ttl_seconds, " ".join(probe.words))
 
     async def start(self) -> None:
         await self._embedder.start()

@@ -22,9 +22,15 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+# A stored request: its exact cache key, the similarity to the query, and the words it was stored with.
+Candidate = tuple[str, float, str]
+# Candidates a lookup returns, best first (the caller may reject some on their words).
+NEAREST = 8
+
+
 class VectorStore(Protocol):
-    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float) -> None: ...
-    async def nearest(self, scope: str, vector: np.ndarray) -> tuple[str, float] | None: ...
+    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float, words: str = "") -> None: ...
+    async def nearest(self, scope: str, vector: np.ndarray) -> list[Candidate]: ...
 
 
 class _Scope:
@@ -37,10 +43,11 @@ class _Scope:
         self.expires = np.zeros(16, dtype=np.float64)  # wall clock; -inf once removed
         self.ids = np.zeros(16, dtype=np.int64)  # increasing: the index's sequence numbers
         self.keys: list[str] = []
+        self.words: list[str] = []
         self.size = 0
         self.dead = 0
 
-    def add(self, seq: int, key: str, vector: np.ndarray, expires: float) -> None:
+    def add(self, seq: int, key: str, vector: np.ndarray, expires: float, words: str) -> None:
         import numpy as np
 
         if self.size == self.matrix.shape[0]:
@@ -50,6 +57,7 @@ class _Scope:
             self.ids = np.concatenate([self.ids, np.zeros(grow, dtype=np.int64)])
         self.matrix[self.size], self.expires[self.size], self.ids[self.size] = vector, expires, seq
         self.keys.append(key)
+        self.words.append(words)
         self.size += 1
 
     def remove(self, seq: int) -> None:
@@ -70,18 +78,19 @@ class _Scope:
         self.expires[: len(alive)] = self.expires[alive]
         self.ids[: len(alive)] = self.ids[alive]
         self.keys = [self.keys[i] for i in alive]
+        self.words = [self.words[i] for i in alive]
         self.size, self.dead = len(alive), 0
 
-    def nearest(self, vector: np.ndarray, now: float) -> tuple[str, float] | None:
+    def nearest(self, vector: np.ndarray, now: float) -> list[Candidate]:
         import numpy as np
 
         if self.size == self.dead:
-            return None
+            return []
         similarity = self.matrix[: self.size] @ vector
         similarity[self.expires[: self.size] <= now] = -np.inf
-        row = int(np.argmax(similarity))
-        best = float(similarity[row])
-        return (self.keys[row], best) if best > -np.inf else None
+        rows = np.argpartition(-similarity, NEAREST)[:NEAREST] if self.size > NEAREST else np.arange(self.size)
+        rows = rows[np.argsort(-similarity[rows])]
+        return [(self.keys[r], float(similarity[r]), self.words[r]) for r in rows if similarity[r] > -np.inf]
 
 
 class VectorIndex:
@@ -97,14 +106,14 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self._order)
 
-    def insert(self, scope: str, key: str, vector: np.ndarray, expires: float) -> None:
+    def insert(self, scope: str, key: str, vector: np.ndarray, expires: float, words: str = "") -> None:
         """Add a vector (wall-clock `expires`); vectors of another width than the first are ignored."""
         if self._dimensions is None:
             self._dimensions = len(vector)
         if len(vector) != self._dimensions:
             return
         self._seq += 1
-        self._scopes.setdefault(scope, _Scope(self._dimensions)).add(self._seq, key, vector, expires)
+        self._scopes.setdefault(scope, _Scope(self._dimensions)).add(self._seq, key, vector, expires, words)
         self._order.append((scope, self._seq))
         while len(self._order) > self._max:
             old_scope, seq = self._order.popleft()
@@ -113,16 +122,16 @@ class VectorIndex:
             if entries.size == entries.dead:
                 del self._scopes[old_scope]
 
-    def search(self, scope: str, vector: np.ndarray) -> tuple[str, float] | None:
+    def search(self, scope: str, vector: np.ndarray) -> list[Candidate]:
         entries = self._scopes.get(scope)
         if entries is None or len(vector) != self._dimensions:
-            return None
+            return []
         return entries.nearest(vector, time.time())
 
-    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float) -> None:
-        self.insert(scope, key, vector, time.time() + ttl_seconds)
+    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float, words: str = "") -> None:
+        self.insert(scope, key, vector, time.time() + ttl_seconds, words)
 
-    async def nearest(self, scope: str, vector: np.ndarray) -> tuple[str, float] | None:
+    async def nearest(self, scope: str, vector: np.ndarray) -> list[Candidate]:
         return self.search(scope, vector)
 
 
@@ -139,11 +148,12 @@ class RedisVectors:
         self._mirror = VectorIndex(max_entries)
         self._seen: dict[str, str] = {}  # scope -> the last stream id read
 
-    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float) -> None:
+    async def add(self, scope: str, key: str, vector: np.ndarray, ttl_seconds: float, words: str = "") -> None:
         import numpy as np
 
         stream = self._prefix + scope
-        fields = {"k": key, "v": np.asarray(vector, dtype="<f4").tobytes(), "e": repr(time.time() + ttl_seconds)}
+        vector_bytes = np.asarray(vector, dtype="<f4").tobytes()
+        fields = {"k": key, "v": vector_bytes, "e": repr(time.time() + ttl_seconds), "w": words}
         ttl = max(int(ttl_seconds * 1000), 1)
 
         async def append(redis: object) -> None:
@@ -156,7 +166,7 @@ class RedisVectors:
 
         await self._shared.call("semantic_add", append, None)
 
-    async def nearest(self, scope: str, vector: np.ndarray) -> tuple[str, float] | None:
+    async def nearest(self, scope: str, vector: np.ndarray) -> list[Candidate]:
         await self._catch_up(scope)
         return self._mirror.search(scope, vector)
 
@@ -174,7 +184,8 @@ class RedisVectors:
                 return
             for _, fields in entries:
                 vector = np.frombuffer(fields[b"v"], dtype="<f4")
-                self._mirror.insert(scope, fields[b"k"].decode(), vector, float(fields[b"e"]))
+                words = fields.get(b"w", b"").decode()
+                self._mirror.insert(scope, fields[b"k"].decode(), vector, float(fields[b"e"]), words)
             last = entries[-1][0]
             self._seen[scope] = last.decode() if isinstance(last, bytes) else last
             if len(entries) < self.CHUNK:
