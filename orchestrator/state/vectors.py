@@ -3,7 +3,7 @@
 A scope is the hash of everything a cached answer must share with the request exactly (service, task type,
 template version, model selection, output format, schema, ...), so the search only ever compares requests
 whose answers could be exchanged. Vectors are unit length: cosine similarity is a dot product, one matrix
-product per lookup (10,000 vectors of 384 floats: ~4 M multiply-adds).
+product per lookup (10,000 vectors of 384 floats: ~4 M multiply-adds, ~1 ms).
 
 `VectorIndex` keeps them in this process. `RedisVectors` keeps them in the shared Redis, one stream per scope
 (entry key, vector, expiry), and mirrors each scope into a local index, reading only the entries added since
@@ -86,7 +86,9 @@ class _Scope:
 
         if self.size == self.dead:
             return []
-        similarity = self.matrix[: self.size] @ vector
+        # einsum, not `@`: a matrix-vector product through BLAS spreads over threads that, on a busy host, cost
+        # 10-30x more than this single-threaded loop (measured at 10,000 x 384: 0.8 ms against 20 ms).
+        similarity = np.einsum("ij,j->i", self.matrix[: self.size], vector)
         similarity[self.expires[: self.size] <= now] = -np.inf
         rows = np.argpartition(-similarity, NEAREST)[:NEAREST] if self.size > NEAREST else np.arange(self.size)
         rows = rows[np.argsort(-similarity[rows])]
