@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 import time
 import urllib.request
 import uuid
@@ -26,8 +27,15 @@ def cacheable(
     return request
 
 
-async def scrape(client: OrchestratorClient) -> str:
-    port = client.server.metrics_port  # type: ignore[attr-defined]
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def scrape(server: OrchestratorClient | int) -> str:
+    """The metrics of a server: an in-process one's client, or the metrics port of one in another process."""
+    port = server if isinstance(server, int) else server.server.metrics_port  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}/metrics"
     return await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=10).read().decode())
 
@@ -42,10 +50,10 @@ def value(metrics: str, name: str, **labels: str) -> float:
     return total
 
 
-async def until_waiting(client: OrchestratorClient, n: int, timeout: float = 30.0) -> None:
+async def until_waiting(server: OrchestratorClient | int, n: int, timeout: float = 30.0) -> None:
     """Until `n` requests of this server wait for an identical request's answer."""
     deadline = time.monotonic() + timeout
-    while (seen := value(await scrape(client), "orchestrator_cache_waiting")) != n:
+    while (seen := value(await scrape(server), "orchestrator_cache_waiting")) != n:
         if time.monotonic() > deadline:
             raise TimeoutError(f"expected {n} waiting requests, saw {seen}")
         await asyncio.sleep(0.05)

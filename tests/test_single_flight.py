@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 import pytest_asyncio
+from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import generation_pb2 as gen
 
 from orchestrator.policy.keys import digest
-from tests.cache_env import Failure, cacheable, outcome, scrape, until_waiting, value
+from tests.cache_env import Failure, cacheable, free_port, outcome, scrape, until_waiting, value
 from tests.fakes import Behaviour, FakeUpstream
+from tests.helpers import ServerProcess
 from tests.redis_server import redis_url
-from tests.routing_env import routed_server
+from tests.routing_env import routed_config, routed_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,6 +98,38 @@ async def test_replicas_sharing_redis_make_one_upstream_call_between_them(fake: 
     assert len(fake.requests) == 1
     assert len({a.text for a in answers}) == 1
     assert sum(not a.cache_hit for a in answers) == 1
+
+
+async def test_two_server_processes_on_redis_make_one_upstream_call(
+    fake: FakeUpstream, redis: str, tmp_path: Path
+) -> None:
+    request = cacheable()
+    config = routed_config(fake, **shared_redis(redis))  # type: ignore[arg-type]
+    ports = [free_port(), free_port()]
+    fake.hold()
+    servers = []
+    for port in ports:
+        (tmp_path / str(port)).mkdir()
+        servers.append(ServerProcess({**config, "server": {"metrics_port": port}}, tmp_path / str(port)))
+    try:
+        async with (
+            OrchestratorClient(servers[0].target, default_timeout=60) as first,
+            OrchestratorClient(servers[1].target, default_timeout=60) as second,
+        ):
+            calls = [asyncio.create_task(first.generate(request))]
+            await fake.wait_for_requests(1)
+            calls += [asyncio.create_task(first.generate(request)) for _ in range(24)]
+            calls += [asyncio.create_task(second.generate(request)) for _ in range(25)]
+            await until_waiting(ports[0], 24)
+            await until_waiting(ports[1], 25)
+            fake.release()
+            answers = await asyncio.gather(*calls)
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert len(fake.requests) == 1
+    assert len({a.text for a in answers}) == 1 and sum(not a.cache_hit for a in answers) == 1
 
 
 async def test_streams_that_join_receive_every_delta_even_when_they_join_mid_stream(fake: FakeUpstream) -> None:
