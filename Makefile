@@ -11,11 +11,14 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 DEPS      := pyproject.toml clients/python/pyproject.toml
 
-.PHONY: run test lint proto proto-check buf bench clean
+.PHONY: run test lint proto proto-check buf bench load clean clients client-tools client-typescript client-go client-java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# The other languages' clients: toolchains and builds (after the first rule, which stays the default goal).
+include clients/clients.mk
 
 # llama-cpp-python compiles once (~6 minutes on 2 cores); pip caches the wheel after that.
 $(RUN_STAMP): $(BIN)/python $(DEPS)
@@ -33,10 +36,11 @@ $(DEV_STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/orchestrator serve --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
 
-proto: $(DEV_STAMP)
+# One generator for every client (Python, Go, Java, TypeScript): see scripts/gen_protos.py.
+proto: $(DEV_STAMP) $(TS_STAMP) | client-tools
 	$(BIN)/python scripts/gen_protos.py
 
-proto-check: $(DEV_STAMP)
+proto-check: $(DEV_STAMP) $(TS_STAMP) | client-tools
 	$(BIN)/python scripts/gen_protos.py --check
 
 buf: $(DEV_STAMP)
@@ -48,7 +52,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint buf proto-check
+test: lint buf proto-check clients
 	$(BIN)/pytest
 
 # Not part of `make test`: what the orchestrator adds on top of the model (~7 minutes on 2 cores; BENCH_QUICK=1
@@ -56,5 +60,10 @@ test: lint buf proto-check
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench
 
+# Not part of `make test`: k6 (bench/k6/orchestrator.js) against a server it starts with the fake upstream; prints
+# k6's summary. LOAD_SCENARIO=unary|streaming|mixed|all LOAD_RATE=10 (calls/s) LOAD_DURATION=20s (per scenario).
+load: $(DEV_STAMP)
+	$(BIN)/python -m tests.bench.load
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build $(TS_DIR)/node_modules $(TS_DIR)/dist

@@ -13,10 +13,16 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr
 
 from orchestrator.config import Settings
+from orchestrator.conversations.open import open_conversations
+from orchestrator.knowledge.open import open_knowledge
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
+from orchestrator.pipeline.conversation import ConversationKeeper
+from orchestrator.pipeline.conversations import ConversationOperations
+from orchestrator.pipeline.knowledge import KnowledgeOperations
 from orchestrator.pipeline.prepare import Preparer
+from orchestrator.pipeline.retrieval import Retriever
 from orchestrator.pipeline.semantic import SemanticCache
 from orchestrator.pipeline.singleflight import SingleFlight
 from orchestrator.pipeline.usage import UsageOperations
@@ -48,6 +54,8 @@ class App:
     models: ModelDirectory
     templates: TemplateOperations
     usage: UsageOperations
+    conversations: ConversationOperations
+    knowledge: KnowledgeOperations
     metrics: Metrics
     # Closed in reverse order of creation.
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -84,8 +92,10 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         await open_store(settings.templates.store),
         TemplateCompiler(render_limits(settings)),
         settings.templates.cache_seconds,
+        settings.templates.stale_serve_seconds,
     )
-    closers.append(registry.store.aclose)
+    closers.append(registry.aclose)  # the template workers and the store
+    metrics.watch_template_store(registry.health.counts)
     if runtime.templates_directory is not None:
         await load_directory(registry, runtime.templates_directory)
     holds = SharedHolds(shared, settings.routing.shared_holds_poll_seconds) if shared is not None else None
@@ -97,6 +107,10 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     cache = _response_cache(runtime, shared, metrics)
     closers.append(cache.aclose)
     await cache.start()
+    conversations = await open_conversations(settings, shared)
+    closers.append(conversations.aclose)
+    knowledge = await open_knowledge(settings.knowledge.store)
+    closers.append(knowledge.aclose)
     quotas = QuotaBook(
         runtime.limits,
         RedisCounters(shared) if shared is not None else MemoryCounters(),
@@ -105,14 +119,32 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     )
     closers.append(quotas.aclose)
     pipeline = Pipeline(
-        Preparer(registry, router, Tasks(runtime.tasks), runtime.schema_reasks, quotas if runtime.limits else None),
+        Preparer(
+            registry,
+            router,
+            Tasks(runtime.tasks),
+            runtime.schema_reasks,
+            quotas if runtime.limits else None,
+            ConversationKeeper(conversations),
+            Retriever(knowledge, runtime.retrieval),
+        ),
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
         Observers(metrics, RequestLogger()),
     )
-    usage = UsageOperations(quotas, runtime.services)
-    return App(runtime, pipeline, models, TemplateOperations(registry, models), usage, metrics, closers)
+    k = settings.knowledge
+    return App(
+        runtime,
+        pipeline,
+        models,
+        TemplateOperations(registry, models),
+        UsageOperations(quotas, runtime.services),
+        ConversationOperations(conversations),
+        KnowledgeOperations(knowledge, k.chunk_chars, k.chunk_overlap_chars, k.max_document_chars),
+        metrics,
+        closers,
+    )
 
 
 def _response_cache(runtime: Runtime, shared: SharedRedis | None, metrics: Metrics) -> ResponseCache:

@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 
+from orchestrator_client.cli import add_client_commands, run_client_command
+
 from orchestrator import logs
 from orchestrator.config import load_settings
 from orchestrator.errors import ConfigError
@@ -81,7 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     keys_cmd = commands.add_parser("keys", help="service keys").add_subparsers(dest="keys_command", required=True)
     new_key_cmd = keys_cmd.add_parser("new", help="print a fresh key once, and the line to paste into auth.services")
     new_key_cmd.add_argument("--service", required=True, help="the service the key is for, e.g. rd")
+    add_client_commands(commands)  # generate, templates, models: a gRPC client of a running server
     args = parser.parse_args(argv)
+    if (status := run_client_command(args)) is not None:
+        return status
 
     if args.command == "keys":
         return _new_key(args.service)

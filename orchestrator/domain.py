@@ -131,6 +131,15 @@ class TokenCount:
     estimated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """Knowledge-base retrieval for one request (empty collections: the task's configured ones)."""
+
+    collections: tuple[str, ...] = ()
+    query: str = ""
+    top_k: int | None = None
+
+
 @dataclass(slots=True)
 class GenerationRequest:
     """What a caller asked for, validated and converted from the wire."""
@@ -153,6 +162,9 @@ class GenerationRequest:
     # Seconds left of the caller's deadline when the request arrived (None: no deadline).
     timeout: float | None = None
     caller: Caller = field(default_factory=Caller)
+    # A conversation the server keeps for the caller ("" for none).
+    conversation_id: str = ""
+    retrieval: Retrieval | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class Reason(enum.StrEnum):
     INVALID_VARIABLES_SCHEMA = "INVALID_VARIABLES_SCHEMA"
     TEMPLATE_TOO_LARGE = "TEMPLATE_TOO_LARGE"
     TEMPLATE_SYNTAX_ERROR = "TEMPLATE_SYNTAX_ERROR"
+    TEMPLATE_TOO_COMPLEX = "TEMPLATE_TOO_COMPLEX"
     TEMPLATE_RENDER_LIMIT = "TEMPLATE_RENDER_LIMIT"
     TEMPLATE_RENDER_FAILED = "TEMPLATE_RENDER_FAILED"
     TEMPLATE_SECURITY_VIOLATION = "TEMPLATE_SECURITY_VIOLATION"
@@ -65,6 +66,7 @@ class Reason(enum.StrEnum):
     MISSING_TEMPLATE_VARIABLES = "MISSING_TEMPLATE_VARIABLES"
     VARIABLES_SCHEMA_MISMATCH = "VARIABLES_SCHEMA_MISMATCH"
     TEMPLATE_STORE_UNAVAILABLE = "TEMPLATE_STORE_UNAVAILABLE"
+    TEMPLATE_RENDERER_UNAVAILABLE = "TEMPLATE_RENDERER_UNAVAILABLE"
     ETAG_MISMATCH = "ETAG_MISMATCH"
     # Models and routing
     MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
@@ -83,6 +85,13 @@ class Reason(enum.StrEnum):
     UPSTREAM_MODEL_NOT_FOUND = "UPSTREAM_MODEL_NOT_FOUND"
     UPSTREAM_AUTH_FAILED = "UPSTREAM_AUTH_FAILED"
     UPSTREAM_MALFORMED_RESPONSE = "UPSTREAM_MALFORMED_RESPONSE"
+    # Conversations and knowledge
+    CONVERSATION_NOT_FOUND = "CONVERSATION_NOT_FOUND"
+    CONVERSATION_BUSY = "CONVERSATION_BUSY"
+    CONVERSATION_STORE_UNAVAILABLE = "CONVERSATION_STORE_UNAVAILABLE"
+    COLLECTION_NOT_FOUND = "COLLECTION_NOT_FOUND"
+    COLLECTION_NOT_OWNED = "COLLECTION_NOT_OWNED"
+    KNOWLEDGE_STORE_UNAVAILABLE = "KNOWLEDGE_STORE_UNAVAILABLE"
     # Identity, rights and budgets
     UNAUTHENTICATED = "UNAUTHENTICATED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
@@ -195,6 +204,18 @@ class InternalError(OrchestratorError):
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names each bad path. Start-up stops (exit status 2)."""
+
+
+ECHO_LIMIT = 128
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Caller input as echoed in an error message or detail: at most `limit` characters, then "…".
+
+    A status carries its details in trailing metadata, which gRPC caps (8 KiB by default); an echoed
+    1 MiB id would turn NOT_FOUND into RESOURCE_EXHAUSTED.
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def invalid_fields(

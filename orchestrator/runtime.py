@@ -17,6 +17,7 @@ from orchestrator.context.pruning import PruningStrategy, strategy_from_name
 from orchestrator.domain import ANONYMOUS, CachePolicy, Caller, SamplingParams
 from orchestrator.errors import ConfigError
 from orchestrator.pipeline.cache_rules import CacheRules, TaskCache
+from orchestrator.pipeline.retrieval import TaskRetrieval
 from orchestrator.pipeline.tasks import TaskPolicy
 from orchestrator.policy.identity import Authenticator, ServiceIdentity
 from orchestrator.policy.limits import LimitTable, limits_of
@@ -50,6 +51,7 @@ class Runtime:
     services: frozenset[str]
     # Per task type: cache policy, TTL, sharing across services, semantic threshold.
     cache_rules: CacheRules
+    retrieval: dict[str, TaskRetrieval]
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -71,6 +73,11 @@ def build_runtime(settings: Settings) -> Runtime:
         limits=_limits(settings),
         services=frozenset({ANONYMOUS, *(s.name for s in settings.auth.services)}),
         cache_rules=_cache_rules(settings),
+        retrieval={
+            name: TaskRetrieval(task.retrieval.collections, task.retrieval.top_k)
+            for name, task in settings.tasks.items()
+            if task.retrieval.collections
+        },
     )
 
 
@@ -79,7 +86,10 @@ async def check_templates(runtime: Runtime) -> int:
     if runtime.templates_directory is None:
         return 0
     registry = TemplateRegistry(MemoryTemplateStore(), TemplateCompiler(render_limits(runtime.settings)))
-    return await load_directory(registry, runtime.templates_directory)
+    try:
+        return await load_directory(registry, runtime.templates_directory)
+    finally:
+        await registry.aclose()
 
 
 def render_limits(settings: Settings) -> RenderLimits:
@@ -165,10 +175,13 @@ def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
 def _task(task: TaskSettings) -> TaskPolicy:
     p = task.params
     strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
+    summary = task.conversation
     return TaskPolicy(
         route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
         params=SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop),
         strategy=strategy,
+        summary_model=summary.summary_model if summary.summarize_dropped else None,
+        summary_max_tokens=summary.summary_max_tokens,
     )
 
 

@@ -65,6 +65,26 @@ class ErrorDetails:
                 self.retry_delay = retry.retry_delay.ToTimedelta().total_seconds()
 
 
+class MetadataRecorder(grpc.GenericRpcHandler):
+    """A gRPC server standing in for one that checks keys: records each call's metadata, answers UNIMPLEMENTED."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, str]] = []
+        self.server = grpc.aio.server(handlers=[self])
+        self.target = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> None:
+        self.seen.append({key: str(value) for key, value in handler_call_details.invocation_metadata})  # type: ignore[attr-defined]
+        return None
+
+    async def __aenter__(self) -> MetadataRecorder:
+        await self.server.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.stop(None)
+
+
 class ServerProcess:
     """`python -m orchestrator serve` in a child process, on a free port."""
 

@@ -49,11 +49,40 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+@dataclass(frozen=True)
+class ThrowawayCluster:
+    """A PostgreSQL cluster of our own, which a test may freeze or stop (never do that to the shared one)."""
+
+    server: PgServer
+    data: str
+    pg_ctl: str
+
+    def stop(self) -> None:
+        stop = [self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "stop"]
+        subprocess.run(_as_postgres(stop), capture_output=True)
+
+    def _pids(self) -> list[int]:
+        """The postmaster and its children (the backends serving our connections)."""
+        with open(f"{self.data}/postmaster.pid") as pid_file:
+            postmaster = int(pid_file.readline())
+        children = []
+        for status in glob.glob("/proc/[0-9]*/status"):
+            with contextlib.suppress(OSError), open(status) as lines:
+                if any(line.split() == ["PPid:", str(postmaster)] for line in lines):
+                    children.append(int(status.split("/")[2]))
+        return [postmaster, *children]
+
+    def signal(self, signum: int) -> None:
+        for pid in self._pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+
 @contextlib.contextmanager
-def _throwaway_cluster() -> Iterator[PgServer]:
+def throwaway_cluster() -> Iterator[ThrowawayCluster]:
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
     if not bins:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432 and no /usr/lib/postgresql/*/bin to start one")
+        pytest.skip("no /usr/lib/postgresql/*/bin to start a throwaway PostgreSQL")
     initdb, pg_ctl = f"{bins[-1]}/initdb", f"{bins[-1]}/pg_ctl"
     root = tempfile.mkdtemp(prefix="orch-pg-")
     if os.geteuid() == 0:
@@ -63,11 +92,18 @@ def _throwaway_cluster() -> Iterator[PgServer]:
     subprocess.run(_as_postgres([initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"]), **run)
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(_as_postgres([pg_ctl, "-D", data, "-o", options, "-l", f"{root}/log", "-w", "start"]), **run)
+    cluster = ThrowawayCluster(PgServer("127.0.0.1", port), data, pg_ctl)
     try:
-        yield PgServer("127.0.0.1", port)
+        yield cluster
     finally:
-        subprocess.run(_as_postgres([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
+        cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _throwaway_cluster() -> Iterator[PgServer]:
+    with throwaway_cluster() as cluster:
+        yield cluster.server
 
 
 @pytest.fixture(scope="session")

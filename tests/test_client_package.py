@@ -22,10 +22,12 @@ class Refuse(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Refuse())
 import orchestrator_client
 from orchestrator_client.v1 import generation_pb2, templates_pb2
+from orchestrator_client.cli import _runner, generate, models, templates  # the command line too
+from orchestrator_client._errors import _message_class
 
 client = orchestrator_client.OrchestratorClient("127.0.0.1:1")
 request = generation_pb2.GenerateRequest(template_id="code_generation")
-print(type(client).__name__, request.template_id)
+print(type(client).__name__, request.template_id, _message_class("google.rpc.ErrorInfo").DESCRIPTOR.full_name)
 """
 
 
@@ -33,7 +35,7 @@ def test_the_client_imports_without_any_server_module() -> None:
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "OrchestratorClient code_generation"
+    assert result.stdout.strip() == "OrchestratorClient code_generation google.rpc.ErrorInfo"
 
 
 def test_the_client_distribution_depends_only_on_grpcio_and_protobuf() -> None:

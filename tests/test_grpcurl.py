@@ -38,6 +38,8 @@ def test_list_shows_our_services_health_and_reflection(server: ServerProcess) ->
         "orchestrator.v1.GenerationService",
         "orchestrator.v1.TemplateService",
         "orchestrator.v1.UsageService",
+        "orchestrator.v1.ConversationService",
+        "orchestrator.v1.KnowledgeService",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import UTC
 from typing import Any
@@ -20,12 +21,16 @@ from orchestrator.domain import (
     GenerationResult,
     ModelSelection,
     OutputFormat,
+    Retrieval,
     SamplingParams,
     TokenUsage,
 )
 from orchestrator.errors import FieldViolation, invalid_fields
 
 MAX_STOP_SEQUENCES = 4
+MAX_TOP_K = 50
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 MAX_REQUEST_ID_CHARS = 128
 
 ROLES = {
@@ -161,7 +166,7 @@ def _params(proto: generation_pb2.GenerationParams, problems: Problems) -> Sampl
     return SamplingParams(temperature, top_p, max_tokens, tuple(proto.stop))
 
 
-def _context(items: Any) -> list[ContextItem]:
+def context_items(items: Any) -> list[ContextItem]:
     return [
         ContextItem(
             content=item.content,
@@ -172,6 +177,18 @@ def _context(items: Any) -> list[ContextItem]:
         )
         for item in items
     ]
+
+
+def _retrieval(proto: generation_pb2.GenerateRequest, problems: Problems) -> Retrieval | None:
+    if not proto.HasField("retrieval"):
+        return None
+    r = proto.retrieval
+    for i, name in enumerate(r.collections):
+        if not COLLECTION.match(name):
+            problems.add(f"retrieval.collections[{i}]", "1-128 characters: letters, digits, '_', '-', '.'")
+    if r.top_k > MAX_TOP_K:
+        problems.add("retrieval.top_k", f"at most {MAX_TOP_K}")
+    return Retrieval(tuple(r.collections), r.query, r.top_k or None)
 
 
 def generate_request(
@@ -191,6 +208,9 @@ def generate_request(
         problems.add("context_strategy", f"unknown ContextStrategy value {proto.context_strategy}")
     if proto.template_version and not proto.template_id:
         problems.add("template_version", "needs template_id")
+    retrieval = _retrieval(proto, problems)
+    if proto.conversation_id and not CONVERSATION_ID.match(proto.conversation_id):
+        problems.add("conversation_id", "1-128 characters: letters, digits, '_', '-', '.', ':'")
     variables = struct_to_dict(proto.variables, "variables", problems)
     schema = struct_to_dict(proto.json_schema, "json_schema", problems) if proto.HasField("json_schema") else None
     request = GenerationRequest(
@@ -200,7 +220,7 @@ def generate_request(
         template_version=proto.template_version,
         variables=variables,
         messages=messages_from_proto(proto.messages, "messages", problems),
-        context=_context(proto.context),
+        context=context_items(proto.context),
         output_format=output_format or OutputFormat.TEXT,
         json_schema=schema,
         selection=_selection(proto.selection),
@@ -210,6 +230,8 @@ def generate_request(
         context_strategy=context_strategy or "",
         timeout=timeout,
         caller=caller or Caller(),
+        conversation_id=proto.conversation_id,
+        retrieval=retrieval,
     )
     problems.raise_if_any()
     return request

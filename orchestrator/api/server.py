@@ -8,11 +8,13 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from orchestrator_client.v1 import generation_pb2, templates_pb2, usage_pb2
+from orchestrator_client.v1 import conversations_pb2, generation_pb2, knowledge_pb2, templates_pb2, usage_pb2
 
+from orchestrator.api.conversations import ConversationServicer
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
 from orchestrator.api.interceptor import TelemetryInterceptor
+from orchestrator.api.knowledge import KnowledgeServicer
 from orchestrator.api.reflection import enable_reflection
 from orchestrator.api.templates import TemplateServicer
 from orchestrator.api.usage import UsageServicer
@@ -27,7 +29,10 @@ log = logging.getLogger(__name__)
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
 USAGE_SERVICE = usage_pb2.DESCRIPTOR.services_by_name["UsageService"]
-SERVICE_NAMES = (GENERATION_SERVICE.full_name, TEMPLATE_SERVICE.full_name, USAGE_SERVICE.full_name)
+CONVERSATION_SERVICE = conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"]
+KNOWLEDGE_SERVICE = knowledge_pb2.DESCRIPTOR.services_by_name["KnowledgeService"]
+SERVICES = (GENERATION_SERVICE, TEMPLATE_SERVICE, USAGE_SERVICE, CONVERSATION_SERVICE, KNOWLEDGE_SERVICE)
+SERVICE_NAMES = tuple(s.full_name for s in SERVICES)
 
 
 def _http_host(grpc_host: str) -> str:
@@ -102,6 +107,8 @@ class OrchestratorServer:
         add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE, authenticate)
         add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE, authenticate)
         add_service(self._server, UsageServicer(app.usage), USAGE_SERVICE, authenticate)
+        add_service(self._server, ConversationServicer(app.conversations), CONVERSATION_SERVICE, authenticate)
+        add_service(self._server, KnowledgeServicer(app.knowledge), KNOWLEDGE_SERVICE, authenticate)
 
     @classmethod
     async def create(

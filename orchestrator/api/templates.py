@@ -9,6 +9,7 @@ from orchestrator.api import convert
 from orchestrator.api.status import unary
 from orchestrator.domain import Caller
 from orchestrator.pipeline import TemplateOperations
+from orchestrator.pipeline.templates import ContextReport
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 
 DEFAULT_PAGE_SIZE = 50
@@ -63,6 +64,28 @@ def template_to_proto(template: PromptTemplate) -> templates_pb2.PromptTemplate:
     return proto
 
 
+def _report(report: ContextReport) -> templates_pb2.ContextItemReport:
+    return templates_pb2.ContextItemReport(
+        index=report.index,
+        source=report.source,
+        relevance_score=report.relevance_score,
+        relevance_computed=report.relevance_computed,
+        kept=report.kept,
+        token_count=report.tokens,
+    )
+
+
+def _report(report: ContextReport) -> templates_pb2.ContextItemReport:
+    return templates_pb2.ContextItemReport(
+        index=report.index,
+        source=report.source,
+        relevance_score=report.relevance_score,
+        relevance_computed=report.relevance_computed,
+        kept=report.kept,
+        token_count=report.tokens,
+    )
+
+
 class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     def __init__(self, templates: TemplateOperations) -> None:
         self._templates = templates
@@ -102,7 +125,15 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         problems = convert.Problems()
         variables = convert.struct_to_dict(request.variables, "variables", problems)
         problems.raise_if_any()
-        preview = await self._templates.render(caller, request.template_id, request.version, variables, request.model)
+        strategy = convert.CONTEXT_STRATEGIES.get(request.context_strategy)
+        if strategy is None:
+            problems.add("context_strategy", f"unknown ContextStrategy value {request.context_strategy}")
+        problems.raise_if_any()
+        max_output = request.max_output_tokens if request.HasField("max_output_tokens") else None
+        preview = await self._templates.render(
+            caller, request.template_id, request.version, variables, request.model,
+            convert.context_items(request.context), strategy or "", max_output,
+        )  # fmt: skip
         return templates_pb2.RenderTemplateResponse(
             messages=[
                 common_pb2.Message(role=convert.ROLE_TO_PROTO[m.role], content=m.content) for m in preview.messages
@@ -111,6 +142,7 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             model=preview.model,
             version=preview.version,
             token_count_estimated=preview.count.estimated,
+            context_items=[_report(r) for r in preview.context],
         )
 
     @unary

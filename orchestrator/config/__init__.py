@@ -1,6 +1,13 @@
 """The configuration: sections (sections.py, auth.py), the whole file and its loading (settings.py)."""
 
 from orchestrator.config.auth import AuthSettings, LimitSettings, ServiceSettings, TlsSettings
+from orchestrator.config.context import (
+    ConversationSettings,
+    KnowledgeSettings,
+    KnowledgeStoreSettings,
+    TaskConversationSettings,
+    TaskRetrievalSettings,
+)
 from orchestrator.config.sections import (
     BreakerConfig,
     CacheSettings,
@@ -25,6 +32,9 @@ __all__ = [
     "AuthSettings",
     "BreakerConfig",
     "CacheSettings",
+    "ConversationSettings",
+    "KnowledgeSettings",
+    "KnowledgeStoreSettings",
     "LimitSettings",
     "LogLevel",
     "ModelSettings",
@@ -38,6 +48,8 @@ __all__ = [
     "Settings",
     "SharedStateSettings",
     "TaskCacheSettings",
+    "TaskConversationSettings",
+    "TaskRetrievalSettings",
     "TaskSettings",
     "TelemetrySettings",
     "TemplateSettings",

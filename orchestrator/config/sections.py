@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from orchestrator.config.auth import LimitSettings, TlsSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.context import TaskConversationSettings, TaskRetrievalSettings
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -112,6 +113,8 @@ class TaskSettings(Strict):
     # The task type's budgets, all callers together (each caller's own limits apply as well).
     limits: LimitSettings = LimitSettings()
     cache: TaskCacheSettings = TaskCacheSettings()
+    retrieval: TaskRetrievalSettings = TaskRetrievalSettings()
+    conversation: TaskConversationSettings = TaskConversationSettings()
 
 
 class TemplateStoreSettings(Strict):
@@ -189,6 +192,8 @@ class TemplateSettings(Strict):
     # How long a replica may render from its cached copy before asking the store again; another
     # replica's new version or deletion shows within this time (this replica's own, at once).
     cache_seconds: float = Field(1.0, ge=0)
+    # While the store is unreachable, renders use a cached copy up to this old (then: UNAVAILABLE).
+    stale_serve_seconds: float = Field(300.0, ge=0)
     max_template_bytes: int = Field(64 * 1024, gt=0)
     max_rendered_bytes: int = Field(1024 * 1024, gt=0)
     store: TemplateStoreSettings = TemplateStoreSettings()

@@ -20,6 +20,7 @@ from pydantic import Field, ValidationError, model_validator
 from orchestrator.catalog_defaults import DEFAULT_MODELS, LOCAL_PROVIDER_NAME
 from orchestrator.config.auth import AuthSettings
 from orchestrator.config.base import Strict
+from orchestrator.config.context import ConversationSettings, KnowledgeSettings
 from orchestrator.config.sections import (
     CacheSettings,
     ModelSettings,
@@ -49,6 +50,8 @@ class Settings(Strict):
     cache: CacheSettings = CacheSettings()
     shared_state: SharedStateSettings = SharedStateSettings()
     auth: AuthSettings = AuthSettings()
+    conversations: ConversationSettings = ConversationSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:
@@ -79,6 +82,16 @@ class Settings(Strict):
                 for j, name in enumerate(getattr(spec, key)):
                     if name not in seen:
                         problems.append(f"tasks.{task}.{key}[{j}]: unknown model {name!r}")
+        for task, spec in self.tasks.items():
+            summary = spec.conversation.summary_model
+            if summary is not None and summary not in seen:
+                problems.append(f"tasks.{task}.conversation.summary_model: unknown model {summary!r}")
+            if spec.conversation.summarize_dropped and summary is None:
+                problems.append(f"tasks.{task}.conversation.summary_model: required with summarize_dropped")
+        stores = {"redis": self.shared_state.redis_url is not None, "postgres": self.templates.store.type == "postgres"}
+        if not stores.get(self.conversations.store, True):
+            needs = "shared_state.redis_url" if self.conversations.store == "redis" else "templates.store.type postgres"
+            problems.append(f"conversations.store: {self.conversations.store} needs {needs}")
         problems += self._cache_problems()
         for i, service in enumerate(self.auth.services):
             for j, name in enumerate(service.models):

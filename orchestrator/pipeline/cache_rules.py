@@ -51,6 +51,5 @@ class CacheRules:
 
 def is_conversation(request: GenerationRequest) -> bool:
     """A request continuing a stored conversation: its answer depends on turns it does not carry, so neither
-    the exact nor the semantic cache nor single-flight may answer it. The hook for GenerateRequest's
-    `conversation_id` (being added separately): any request carrying one is a conversation."""
-    return bool(getattr(request, "conversation_id", ""))
+    the exact nor the semantic cache nor single-flight may answer it."""
+    return bool(request.conversation_id)

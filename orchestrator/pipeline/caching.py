@@ -50,6 +50,8 @@ def key_material(request: GenerationRequest, template_version: str, shared: bool
         "schema": request.json_schema,
         "selection": asdict(request.selection),
         "params": asdict(request.params),
+        # Knowledge-base retrieval adds context the request does not carry: other options, another answer.
+        "retrieval": asdict(request.retrieval) if request.retrieval is not None else None,
     }
 
 

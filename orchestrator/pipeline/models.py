@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orchestrator.domain import Caller, ChatMessage, CircuitState, TokenCount
@@ -31,10 +32,20 @@ class ModelDirectory:
     def states(self) -> list[tuple[str, CircuitState]]:
         return [(s.spec.name, s.circuit_state) for s in self.list()]
 
+    def model(self, caller: Caller, model_name: str) -> ModelSpec:
+        """The model called `model_name` (the default for an empty name), if the caller may use it."""
+        model = self._router.catalog.get(model_name)
+        check_model(caller, model.name)
+        return model
+
+    @property
+    def counter(self) -> Callable[[ModelSpec, tuple[ChatMessage, ...]], Awaitable[TokenCount]]:
+        """Offline token counting with each model's tokenizer (for fitting context)."""
+        return self._router.count_tokens
+
     async def count_tokens(
         self, caller: Caller, model_name: str, messages: tuple[ChatMessage, ...]
     ) -> tuple[ModelSpec, TokenCount]:
         """Tokens the messages take for the model (the default for an empty name), exactly where the provider can."""
-        model = self._router.catalog.get(model_name)
-        check_model(caller, model.name)
+        model = self.model(caller, model_name)
         return model, await self._router.count_tokens(model, messages, exact=True)

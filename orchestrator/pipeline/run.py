@@ -7,6 +7,7 @@ and ends with INVALID_MODEL_OUTPUT.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
@@ -61,13 +62,16 @@ class Pipeline:
                     async for event in events:
                         if isinstance(event, GenerationResult):
                             progress.result = event
+                assert progress.result is not None, "every answer ends with its result"
+                await self._complete_turn(prepared, progress.result)
         except BaseException as exc:
             self._observer.generation_finished(
                 outcome_of(request, started, False, error=exc, attempts=progress.attempts)
             )
             raise
+        finally:
+            await self._release_turn(progress.prepared)
         result = progress.result
-        assert result is not None, "every answer ends with its result"
         self._observer.generation_finished(outcome_of(request, started, False, result))
         return result
 
@@ -79,13 +83,29 @@ class Pipeline:
             with self._admission.admit():
                 async for event in self._stream_events(request, started, progress):
                     yield event
+                if progress.prepared is not None and progress.result is not None:
+                    await self._complete_turn(progress.prepared, progress.result)
         except BaseException as exc:
             outcome = outcome_of(request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts)
             self._observer.generation_finished(outcome)
             raise
+        finally:
+            await self._release_turn(progress.prepared)
         self._observer.generation_finished(outcome_of(request, started, True, progress.result, ttft=progress.ttft))
         if progress.result is not None:
             yield progress.result
+
+    async def _complete_turn(self, prepared: PreparedRequest, result: GenerationResult) -> None:
+        """Only a complete answer joins the conversation."""
+        keeper = self._preparer.conversations
+        if prepared.conversation is not None and keeper is not None:
+            await keeper.complete(prepared.conversation, prepared.asked, result)
+
+    async def _release_turn(self, prepared: PreparedRequest | None) -> None:
+        keeper = self._preparer.conversations
+        if prepared is not None and prepared.conversation is not None and keeper is not None:
+            # Shielded: a cancelled request still gives the conversation back at once.
+            await asyncio.shield(keeper.release(prepared.conversation))
 
     async def _stream_events(
         self, request: GenerationRequest, started: float, progress: _Progress

@@ -5,6 +5,7 @@ problem (`reask_turns`) and then falls back, like an error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 from orchestrator.domain import ChatMessage, OutputFormat
 from orchestrator.errors import InvalidModelOutputError, Reason
 from orchestrator.routing.call import Reask
+from orchestrator.schemas import CompiledSchema
 
 # An opening fence (``` or longer, optional info string), its body, and the same fence closing it.
 _FENCE = re.compile(r"^(?P<fence>`{3,})[ \t]*(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
@@ -91,26 +93,22 @@ def shape(text: str, output_format: OutputFormat, language: str = "") -> ShapedA
     return ShapedAnswer(text)
 
 
-def _error_path(error: Any) -> list[str]:
-    """A sort key for validation errors (paths mix indices and names, which do not compare)."""
-    return [str(part) for part in error.absolute_path]
-
-
 class Acceptance:
     """The answer in the requested shape, or InvalidModelOutputError saying what is wrong with it."""
 
-    def __init__(self, output_format: OutputFormat, language: str = "", schema: Any = None) -> None:
+    def __init__(self, output_format: OutputFormat, language: str = "", schema: CompiledSchema | None = None) -> None:
         # A schema asks for JSON whatever the format said.
         self.output_format = OutputFormat.JSON if schema is not None else output_format
         self._language = language
         self._schema = schema
 
-    def __call__(self, text: str) -> ShapedAnswer:
+    async def __call__(self, text: str) -> ShapedAnswer:
         shaped = shape(text, self.output_format, self._language)
         if self._schema is not None:
-            errors = sorted(self._schema.iter_errors(shaped.structured), key=_error_path)
+            # Off the event loop: validation is bounded in time, but a second of it must not stall everyone.
+            errors = await asyncio.to_thread(self._schema.errors, shaped.structured)
             if errors:
-                details = "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors)
+                details = "; ".join(f"{e.field}: {e.description}" for e in errors)
                 raise InvalidModelOutputError(
                     f"the model's JSON does not match the schema: {details}", reason=Reason.INVALID_MODEL_OUTPUT
                 )

@@ -17,6 +17,9 @@ class TaskPolicy:
     params: SamplingParams = field(default_factory=SamplingParams)
     # Which context items survive when they do not all fit (a request may choose another).
     strategy: PruningStrategy = field(default_factory=PruningStrategy)
+    # Conversation turns dropped for the budget are summarised by this model (None: they are just dropped).
+    summary_model: str | None = None
+    summary_max_tokens: int = 200
 
 
 class Tasks:

@@ -9,13 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestrator.domain import Caller, ChatMessage, TokenCount
+from orchestrator.context.pruning import strategy_from_name
+from orchestrator.context.relevance import score_unscored
+from orchestrator.domain import Caller, ChatMessage, ContextItem, TokenCount
 from orchestrator.errors import NotFoundError
 from orchestrator.pipeline.models import ModelDirectory
+from orchestrator.pipeline.prompt import PromptBuilder
 from orchestrator.policy.authorization import check_template_write
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.registry import TemplateRegistry
 from orchestrator.templates.store import TemplatePage
+
+
+@dataclass(frozen=True, slots=True)
+class ContextReport:
+    """What a dry run did with one context item."""
+
+    index: int
+    source: str
+    relevance_score: float
+    relevance_computed: bool
+    kept: bool
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +41,7 @@ class RenderPreview:
     version: str
     model: str
     count: TokenCount
+    context: tuple[ContextReport, ...] = ()
 
 
 class TemplateOperations:
@@ -50,11 +66,35 @@ class TemplateOperations:
         return await self._registry.list(page_size, page_token, use_case)
 
     async def render(
-        self, caller: Caller, template_id: str, version: str, variables: dict[str, Any], model: str
+        self,
+        caller: Caller,
+        template_id: str,
+        version: str,
+        variables: dict[str, Any],
+        model: str,
+        context: list[ContextItem] | None = None,
+        strategy: str = "",
+        max_output_tokens: int | None = None,
     ) -> RenderPreview:
+        """The template rendered, with the context fitted to the model's budget as Generate would do it."""
         rendered = await self._registry.render(template_id, version, variables)
-        spec, count = await self._models.count_tokens(caller, model, rendered.messages)
-        return RenderPreview(rendered.messages, rendered.template.version, spec.name, count)
+        spec = self._models.model(caller, model)
+        messages, reports = rendered.messages, ()
+        if context:
+            query = next((m.content for m in reversed(messages) if m.role == "user"), "")
+            items, computed = score_unscored(context, query)
+            builder = PromptBuilder(
+                messages, items, strategy_from_name(strategy), self._models.counter, max_output_tokens, rendered
+            )
+            built = await builder.for_model(spec)
+            messages = built.messages
+            kept = set(built.kept_context)
+            reports = tuple(
+                ContextReport(i, item.source, item.relevance_score, computed[i], i in kept, built.context_tokens[i])
+                for i, item in enumerate(items)
+            )
+        _, count = await self._models.count_tokens(caller, spec.name, messages)
+        return RenderPreview(messages, rendered.template.version, spec.name, count, reports)
 
     async def delete(self, caller: Caller, template_id: str, version: str = "", etag: str = "") -> list[str]:
         target = await self._registry.get(template_id, version)  # NOT_FOUND before PERMISSION_DENIED

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-import json
+import asyncio
 from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
 
 from orchestrator.domain import GenerationRequest
 from orchestrator.errors import FieldViolation, Reason, invalid_fields
+from orchestrator.schemas import CompiledSchema, compile_schema
 
 MAX_CONTEXT_ITEMS = 10_000
 STRATEGIES = ("", "relevance", "recency", "hybrid")
@@ -36,24 +32,10 @@ def check_shape(request: GenerationRequest) -> None:
         raise invalid_fields(f"the request is invalid: {problems[0].description}", problems)
 
 
-def schema_validator(schema: dict[str, Any] | None) -> Any:
-    """A validator for the request's json_schema (None without one); INVALID_ARGUMENT for a bad schema."""
+async def schema_validator(schema: dict[str, Any] | None) -> CompiledSchema | None:
+    """The request's json_schema checked and compiled (None without one): INVALID_ARGUMENT for a bad schema,
+    before anything is paid for. Compiled once per distinct schema (callers send the same few); a first
+    compile of a large schema can take a while, so it runs off the event loop."""
     if schema is None:
         return None
-    return _compiled_schema(json.dumps(schema, sort_keys=True))
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled_schema(schema_json: str) -> Any:
-    """Checked and compiled once per distinct schema: callers send the same few schemas over and over."""
-    schema = json.loads(schema_json)
-    cls = validator_for(schema, default=Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except SchemaError as exc:
-        raise invalid_fields(
-            f"json_schema is not a valid JSON Schema: {exc.message}",
-            [FieldViolation("json_schema", exc.message)],
-            reason=Reason.INVALID_JSON_SCHEMA,
-        ) from None
-    return cls(schema)
+    return await asyncio.to_thread(compile_schema, schema, "json_schema", Reason.INVALID_JSON_SCHEMA)

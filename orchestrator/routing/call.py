@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +20,12 @@ class BuiltPrompt:
     context_used: int = 0
     context_dropped: int = 0
     dropped_sources: tuple[str, ...] = ()
+    # Which context items were kept (indices into the request's items) and each item's size in tokens.
+    kept_context: tuple[int, ...] = ()
+    context_tokens: tuple[int, ...] = ()
+    # Earlier conversation turns sent, and dropped for the budget (replaced by a summary when configured).
+    history_used: int = 0
+    history_dropped: int = 0
 
 
 class PromptSource(Protocol):
@@ -29,7 +35,7 @@ class PromptSource(Protocol):
 
 
 # Checks an answer's text; returns the shaped answer or raises InvalidModelOutputError to reject it.
-Acceptance = Callable[[str], Any]
+Acceptance = Callable[[str], Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,7 +231,7 @@ class Router:
                 _settle(call, reservation, completion.usage.input_tokens + completion.usage.output_tokens, cost)
                 span.end(completion)
                 try:
-                    accepted = call.accept(completion.text) if call.accept else None
+                    accepted = await call.accept(completion.text) if call.accept else None
                 except InvalidModelOutputError as rejection:
                     walk.attempts.append(
                         Attempt(
@@ -363,16 +363,16 @@ class Router:
             span.end(completion)
         usage = completion.usage
         _settle(call, walk.reservation, usage.input_tokens + usage.output_tokens, model.cost(usage))
-        yield self._finish_stream(completion, model, built, walk, call, "".join(parts))
+        yield await self._finish_stream(completion, model, built, walk, call, "".join(parts))
 
-    def _finish_stream(
+    async def _finish_stream(
         self, completion: Completion, model: ModelSpec, built: BuiltPrompt, walk: _Walk, call: Call, text: str
     ) -> RouteFinished:
         """Book the streamed answer's usage; check it (too late to re-ask: its text has been sent)."""
         usage: TokenUsage = completion.usage
         done = replace(walk.attempts[-1], usage=usage, cost_usd=model.cost(usage))
         try:
-            accepted = call.accept(text) if call.accept else None
+            accepted = await call.accept(text) if call.accept else None
         except InvalidModelOutputError as rejection:
             walk.attempts[-1] = replace(done, outcome=AttemptOutcome.INVALID_OUTPUT, error_reason=rejection.reason)
             raise rejected(rejection, walk.attempts) from None

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orchestrator.domain import CircuitState
@@ -107,6 +107,10 @@ class Metrics:
     def shared_state_failed(self, operation: str) -> None:
         self.shared_state_errors.labels(operation).inc()
 
+    def watch_template_store(self, counts: Callable[[], tuple[int, int]]) -> None:
+        """`counts()` -> (store errors, stale serves) as seen by template renders."""
+        self.registry.register(_TemplateStoreCollector(counts))
+
     def serve(self, port: int, host: str = "0.0.0.0") -> int:
         """Expose /metrics over HTTP on a background thread; returns the bound port.
 
@@ -182,3 +186,18 @@ class _CircuitCollector(Collector):
         for model, state in self._states():
             family.add_metric([model], _CIRCUIT_VALUES[state])
         yield family
+
+
+class _TemplateStoreCollector(Collector):
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        errors, stale = self._counts()
+        yield CounterMetricFamily(
+            "template_store_errors", "Template store reads by renders that failed or timed out", value=errors
+        )
+        yield CounterMetricFamily(
+            "template_stale_serves", "Renders served from a cached template copy while the store was unreachable",
+            value=stale,
+        )  # fmt: skip

@@ -1,4 +1,9 @@
-"""Seed templates from a directory of YAML/JSON files at start, without duplicating versions on restart."""
+"""Seed templates from a directory of YAML/JSON files at start, without duplicating versions on restart.
+
+Shipped templates never stop a start: a seed version someone deleted stays deleted (versions are never
+reused), and a stored version whose content differs from the file is kept; both are logged. A file
+that cannot be read or is not a valid template is still a configuration error.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from orchestrator.errors import ConfigError, NotFoundError, OrchestratorError
+from orchestrator.errors import AlreadyExistsError, ConfigError, NotFoundError, OrchestratorError
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 from orchestrator.templates.registry import TemplateRegistry
 
@@ -57,12 +62,22 @@ async def load_directory(registry: TemplateRegistry, directory: Path) -> int:
             template = template_from_mapping(data)
         except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError) as exc:
             raise ConfigError(f"template file {path}: {exc}") from None
+        before = False
         try:
             if not template.version and await _same_as_latest(registry, template):
                 continue
-            before = template.version and await _exists(registry, template)
+            before = bool(template.version) and await _exists(registry, template)
             await registry.create(template)
             created += 0 if before else 1
+        except AlreadyExistsError:
+            kept = "a different version is stored" if before else "it was deleted and versions are never reused"
+            log.warning(
+                "seed template %s version %s not registered: %s",
+                template.template_id,
+                template.version,
+                kept,
+                extra={"file": str(path), "template_id": template.template_id, "version": template.version},
+            )
         except OrchestratorError as exc:
             raise ConfigError(f"template file {path}: {exc}") from None
     log.info("seed templates loaded", extra={"directory": str(directory), "new_versions": created})

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.errors import FieldViolation, Reason, invalid_fields
+from orchestrator.errors import FieldViolation, Reason, clip, invalid_fields
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
@@ -77,11 +77,11 @@ def validate_template(template: PromptTemplate, field_prefix: str = "template") 
     for name in template.required_variables:
         if not name.isidentifier():
             problems.append(
-                FieldViolation(f"{field_prefix}.required_variables", f"{name!r} is not a valid variable name")
+                FieldViolation(f"{field_prefix}.required_variables", f"{clip(name)!r} is not a valid variable name")
             )
         if name in template.optional_variables:
             problems.append(
-                FieldViolation(f"{field_prefix}.optional_variables", f"{name!r} is also a required variable")
+                FieldViolation(f"{field_prefix}.optional_variables", f"{clip(name)!r} is also a required variable")
             )
     if problems:
         raise invalid_fields("the template is invalid", problems, reason=Reason.INVALID_TEMPLATE)

@@ -17,19 +17,14 @@ import asyncpg
 
 from orchestrator.errors import ConfigError, Reason, UnavailableError
 from orchestrator.templates.model import PromptTemplate
+from orchestrator.templates.rows import decode_template, encode_body, use_case_needle, use_cases_key
 from orchestrator.templates.store import (
     TemplatePage,
     decode_page_token,
     encode_page_token,
+    etag_mismatch,
     next_version,
     template_not_found,
-)
-from orchestrator.templates.stores import (
-    decode_template,
-    encode_body,
-    etag_mismatch,
-    use_case_needle,
-    use_cases_key,
     version_exists,
 )
 
@@ -77,8 +72,11 @@ WHERE t.template_id > $1
   AND strpos(t.use_cases, $2) > 0
 ORDER BY t.template_id LIMIT $3
 """
+# A server that stops answering (frozen, partitioned) fails a call after this long instead of holding it.
+_CALL_SECONDS = 10.0
 # The connection, not the request, failed: the caller may retry.
 _CONNECTION_ERRORS = (
+    TimeoutError,
     OSError,
     asyncpg.InterfaceError,
     asyncpg.PostgresConnectionError,
@@ -109,6 +107,8 @@ def _describe(dsn: str) -> tuple[str, list[str]]:
 
 
 class PostgresTemplateStore:
+    may_be_unreachable = True
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
@@ -117,7 +117,9 @@ class PostgresTemplateStore:
         """Connect and create the tables if missing; ConfigError naming `templates.store.dsn` if that fails."""
         pool: asyncpg.Pool | None = None
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, timeout=10)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=min_size, max_size=max_size, timeout=_CALL_SECONDS, command_timeout=_CALL_SECONDS
+            )
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", *_SCHEMA_LOCK)
                 await conn.execute(_SCHEMA)
@@ -134,7 +136,7 @@ class PostgresTemplateStore:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         try:
-            async with self._pool.acquire() as conn:
+            async with self._pool.acquire(timeout=_CALL_SECONDS) as conn:
                 yield conn
         except _CONNECTION_ERRORS as exc:
             log.warning("template store unavailable: %s", exc)

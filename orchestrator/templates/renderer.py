@@ -1,129 +1,105 @@
-"""Sandboxed Jinja2: templates are compiled once, rendered with limits; variables stay data.
+"""Compiled templates: rendered in-process when provably cheap, otherwise in a worker process.
 
-Caller variables are passed as values, never parsed as template code. The sandbox blocks private
-attributes, str.format tricks and `attr` escapes (jinja2 >= 3.1.6), `range` beyond 100,000 items;
-on top of it we cap exponents, sequence repetition, the rendered size and the render time.
+Where a render runs is decided per template at compile time and per render by the values' sizes:
+- a template of at most `max_inline_template_chars` whose syntax tree passes `inline.inline_plan` (no
+  loops, macros, calls or assignments) is compiled here, off the event loop, and rendered in-process
+  whenever its linear bound for these values fits the output limit: the hot path stays cheap;
+- everything else is compiled and rendered by `pool.WorkerPool`: a process with a hard time limit (the
+  deadline checked in every loop iteration and macro call, then kill) and a hard memory limit.
+Nothing is evaluated at compile time, so compiling cannot allocate beyond the limits either.
 """
 
 from __future__ import annotations
 
-import re
-import time
-from dataclasses import dataclass
+import asyncio
+import hashlib
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import Template
 
-from orchestrator.errors import FieldViolation, InvalidArgumentError, Reason, invalid_fields
+from orchestrator.errors import FieldViolation, Reason, invalid_fields
+from orchestrator.templates.inline import InlinePlan, inline_plan
+from orchestrator.templates.pool import WorkerPool
+from orchestrator.templates.sandbox import RenderLimits, Sandbox, compile_tree, parse, render_text, undeclared_variables
 
-MAX_POWER_BITS = 4096
-_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
-
-
-class _LimitedSandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"**", "*"})
-
-    def __init__(self, max_output_chars: int) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        self.max_output_chars = max_output_chars
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if (
-            operator == "**"
-            and isinstance(left, int)
-            and isinstance(right, int)
-            and right > 0
-            and max(left.bit_length(), 1) * right > MAX_POWER_BITS
-        ):
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, str | list | tuple)
-                    and isinstance(times, int)
-                    and len(seq) * times > self.max_output_chars
-                ):
-                    raise SecurityError("repetition result too large")
-        return super().call_binop(context, operator, left, right)
-
-
-@dataclass(frozen=True, slots=True)
-class RenderLimits:
-    max_template_chars: int = 64 * 1024
-    max_output_chars: int = 1024 * 1024
-    max_seconds: float = 1.0
+__all__ = ["CompiledTemplate", "RenderLimits", "TemplateCompiler"]
 
 
 class CompiledTemplate:
-    """One template source compiled once; `render` costs no parsing."""
+    """One template source, compiled once; `render` costs no parsing."""
 
-    def __init__(self, env: _LimitedSandbox, source: str, field_name: str, limits: RenderLimits) -> None:
+    def __init__(
+        self,
+        source: str,
+        field_name: str,
+        variables: frozenset[str],
+        limits: RenderLimits,
+        pool: WorkerPool,
+        inline: tuple[Template, InlinePlan] | None = None,
+    ) -> None:
+        self.source = source
+        self.field_name = field_name
+        # The names the template reads, e.g. to know whether it places the context itself.
+        self.variables = variables
+        self.key = hashlib.sha256(source.encode()).hexdigest()
+        self._limits = limits
+        self._pool = pool
+        self._inline = inline
+        # A template that reads no names (e.g. a fixed system message) renders the same text every time.
+        self._fixed: str | None = None
+        self._reads_nothing = inline is not None and not inline[1].weights
+
+    @property
+    def in_process(self) -> bool:
+        """Whether this template may render in-process (for values that fit its bound)."""
+        return self._inline is not None
+
+    async def render(self, values: dict[str, Any]) -> str:
+        if self._fixed is not None:
+            return self._fixed
+        limits = self._limits
+        if self._inline is not None:
+            template, plan = self._inline
+            if plan.fits(values, limits.max_output_chars):
+                text = render_text(template, values, self.field_name, limits.max_output_chars, limits.max_seconds)
+                if self._reads_nothing:
+                    self._fixed = text
+                return text
+        return await self._pool.render(self.key, self.source, self.field_name, values)
+
+
+class TemplateCompiler:
+    """Holds the in-process sandbox and the worker pool; compiles template sources."""
+
+    def __init__(self, limits: RenderLimits | None = None) -> None:
+        self.limits = limits or RenderLimits()
+        self._env = Sandbox(self.limits.max_output_chars)
+        self._pool = WorkerPool(self.limits)
+
+    async def compile(self, source: str, field_name: str) -> CompiledTemplate:
+        limits = self.limits
         if len(source) > limits.max_template_chars:
             raise invalid_fields(
                 "the template is too large",
                 [FieldViolation(field_name, f"at most {limits.max_template_chars} characters")],
                 reason=Reason.TEMPLATE_TOO_LARGE,
             )
-        try:
-            self._template = env.from_string(source)
-            # The names the template reads, e.g. to know whether it places the context itself.
-            self.variables = frozenset(meta.find_undeclared_variables(env.parse(source)))
-        except TemplateSyntaxError as exc:
-            raise invalid_fields(
-                f"template syntax error in {field_name} at line {exc.lineno}: {exc.message}",
-                [FieldViolation(field_name, f"line {exc.lineno}: {exc.message}")],
-                reason=Reason.TEMPLATE_SYNTAX_ERROR,
-            ) from None
-        self._limits = limits
-        self._field_name = field_name
+        if len(source) <= limits.max_inline_template_chars:
+            # Parsing is linear in the (small) source; a thread keeps even that off the event loop.
+            compiled = await asyncio.to_thread(self._compile_inline, source, field_name)
+            if compiled is not None:
+                return compiled
+        variables = await self._pool.check(hashlib.sha256(source.encode()).hexdigest(), source, field_name)
+        return CompiledTemplate(source, field_name, variables, limits, self._pool)
 
-    def render(self, variables: dict[str, Any]) -> str:
-        limits = self._limits
-        deadline = time.monotonic() + limits.max_seconds
-        parts: list[str] = []
-        size = 0
-        try:
-            for chunk in self._template.generate(variables):
-                size += len(chunk)
-                if size > limits.max_output_chars:
-                    raise _RenderLimit(f"rendered text exceeds {limits.max_output_chars} characters")
-                if time.monotonic() > deadline:
-                    raise _RenderLimit(f"rendering took longer than {limits.max_seconds} s")
-                parts.append(chunk)
-        except _RenderLimit as exc:
-            raise InvalidArgumentError(str(exc), reason=Reason.TEMPLATE_RENDER_LIMIT) from None
-        except UndefinedError as exc:
-            match = _UNDEFINED_NAME.search(str(exc))
-            name = match.group(1) if match else ""
-            raise invalid_fields(
-                f"template uses an undefined value: {exc.message}",
-                [FieldViolation(f"variables.{name}" if name else "variables", str(exc.message))],
-                reason=Reason.TEMPLATE_VARIABLE_UNDEFINED,
-            ) from None
-        except SecurityError as exc:
-            raise InvalidArgumentError(
-                f"the template did something the sandbox forbids: {exc}", reason=Reason.TEMPLATE_SECURITY_VIOLATION
-            ) from None
-        except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
-            raise InvalidArgumentError(
-                f"rendering {self._field_name} failed: {type(exc).__name__}: {exc}",
-                reason=Reason.TEMPLATE_RENDER_FAILED,
-            ) from None
-        return "".join(parts)
+    def _compile_inline(self, source: str, field_name: str) -> CompiledTemplate | None:
+        tree = parse(self._env, source, field_name)
+        plan = inline_plan(tree)
+        if plan is None:
+            return None
+        variables = undeclared_variables(tree, field_name)
+        template = compile_tree(self._env, tree, field_name)
+        return CompiledTemplate(source, field_name, variables, self.limits, self._pool, (template, plan))
 
-
-class _RenderLimit(Exception):
-    pass
-
-
-class TemplateCompiler:
-    """Holds the one sandbox environment; compiles template sources."""
-
-    def __init__(self, limits: RenderLimits | None = None) -> None:
-        self.limits = limits or RenderLimits()
-        self._env = _LimitedSandbox(self.limits.max_output_chars)
-
-    def compile(self, source: str, field_name: str) -> CompiledTemplate:
-        return CompiledTemplate(self._env, source, field_name, self.limits)
+    async def aclose(self) -> None:
+        await self._pool.aclose()

@@ -17,19 +17,14 @@ from typing import Any, TypeVar
 
 from orchestrator.errors import ConfigError
 from orchestrator.templates.model import PromptTemplate
+from orchestrator.templates.rows import decode_template, encode_body, use_case_needle, use_cases_key
 from orchestrator.templates.store import (
     TemplatePage,
     decode_page_token,
     encode_page_token,
+    etag_mismatch,
     next_version,
     template_not_found,
-)
-from orchestrator.templates.stores import (
-    decode_template,
-    encode_body,
-    etag_mismatch,
-    use_case_needle,
-    use_cases_key,
     version_exists,
 )
 
@@ -89,6 +84,8 @@ def _row(row: tuple[Any, ...]) -> PromptTemplate:
 
 
 class SqliteTemplateStore:
+    may_be_unreachable = False  # a local file: it fails loudly rather than going away
+
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._executor = executor

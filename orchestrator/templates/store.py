@@ -7,7 +7,15 @@ import base64
 from dataclasses import dataclass
 from typing import Protocol
 
-from orchestrator.errors import AbortedError, AlreadyExistsError, NotFoundError, Reason
+from orchestrator.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    FieldViolation,
+    NotFoundError,
+    Reason,
+    clip,
+    invalid_fields,
+)
 from orchestrator.templates.model import PromptTemplate
 
 
@@ -18,6 +26,9 @@ class TemplatePage:
 
 
 class TemplateStore(Protocol):
+    # True when the store lives elsewhere and can be down or slow (renders then use their cached copies).
+    may_be_unreachable: bool
+
     async def create(self, template: PromptTemplate) -> PromptTemplate:
         """Store a new version (named, or the next number) and return it as stored."""
         ...
@@ -42,8 +53,6 @@ def encode_page_token(last_id: str) -> str:
 
 
 def decode_page_token(token: str) -> str:
-    from orchestrator.errors import FieldViolation, invalid_fields
-
     try:
         return base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError):
@@ -64,17 +73,36 @@ def next_version(used: list[str]) -> str:
     return str(highest + 1)
 
 
+def _naming(template_id: str, version: str) -> tuple[str, dict[str, str]]:
+    """How an error names a template version: ids and versions are caller input, so both are clipped."""
+    metadata = {"template_id": clip(template_id), **({"version": clip(version)} if version else {})}
+    what = f"template {metadata['template_id']!r}" + (f" version {metadata['version']!r}" if version else "")
+    return what, metadata
+
+
 def template_not_found(template_id: str, version: str = "") -> NotFoundError:
-    what = f"template {template_id!r}" + (f" version {version!r}" if version else "")
-    return NotFoundError(
-        f"{what} does not exist",
-        reason=Reason.TEMPLATE_NOT_FOUND,
-        metadata={"template_id": template_id, **({"version": version} if version else {})},
+    what, metadata = _naming(template_id, version)
+    return NotFoundError(f"{what} does not exist", reason=Reason.TEMPLATE_NOT_FOUND, metadata=metadata)
+
+
+def version_exists(template_id: str, version: str, deleted: bool) -> AlreadyExistsError:
+    what, metadata = _naming(template_id, version)
+    return AlreadyExistsError(
+        f"{what} already exists" + (" (deleted; versions are never reused)" if deleted else ""),
+        reason=Reason.TEMPLATE_VERSION_EXISTS,
+        metadata=metadata,
     )
+
+
+def etag_mismatch(template_id: str, version: str) -> AbortedError:
+    what, metadata = _naming(template_id, version)
+    return AbortedError(f"{what} has changed (etag mismatch)", reason=Reason.ETAG_MISMATCH, metadata=metadata)
 
 
 class MemoryTemplateStore:
     """Templates in this process only (tests, single replica without persistence)."""
+
+    may_be_unreachable = False
 
     def __init__(self) -> None:
         self._versions: dict[str, list[PromptTemplate]] = {}
@@ -91,12 +119,7 @@ class MemoryTemplateStore:
                 existing = next((t for t in versions if t.version == version), None)
                 if existing is not None and existing.etag == template.content_key():
                     return existing
-                raise AlreadyExistsError(
-                    f"template {template.template_id!r} version {version!r} already exists"
-                    + ("" if existing else " (deleted; versions are never reused)"),
-                    reason=Reason.TEMPLATE_VERSION_EXISTS,
-                    metadata={"template_id": template.template_id, "version": version},
-                )
+                raise version_exists(template.template_id, version, deleted=existing is None)
             stored = template.stamped(version)
             versions.append(stored)
             used.append(version)
@@ -131,11 +154,7 @@ class MemoryTemplateStore:
         async with self._lock:
             target = await self.get(template_id, version)
             if etag and etag != target.etag:
-                raise AbortedError(
-                    f"template {template_id!r} version {target.version!r} has changed (etag mismatch)",
-                    reason=Reason.ETAG_MISMATCH,
-                    metadata={"template_id": template_id, "version": target.version},
-                )
+                raise etag_mismatch(template_id, target.version)
             versions = self._versions[template_id]
             if version:
                 versions.remove(target)

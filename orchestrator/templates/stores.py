@@ -1,87 +1,14 @@
-"""Opening the configured template store, plus what the SQL stores share: row encoding and errors.
-
-A stored version is a row of (template_id, version, etag, create_time, use_cases, body). `body` is the
-authored content as JSON text, so optional variables, metadata and schema come back exactly as given
-(jsonb would renumber large floats and reject NaN and "\\u0000"). `use_cases` is a search key: each use
-case JSON-encoded on its own line, so one exact `instr`/`strpos` finds a use case whatever it contains.
-"""
+"""Opening the configured template store."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any
 
 from orchestrator.config import TemplateStoreSettings
-from orchestrator.errors import AbortedError, AlreadyExistsError, Reason
-from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 from orchestrator.templates.store import MemoryTemplateStore, TemplateStore
 
 
-def encode_body(template: PromptTemplate) -> str:
-    content = {
-        "system_message": template.system_message,
-        "user_message_template": template.user_message_template,
-        "required_variables": list(template.required_variables),
-        "optional_variables": template.optional_variables,
-        "metadata": {
-            "description": template.metadata.description,
-            "use_cases": list(template.metadata.use_cases),
-            "recommended_models": list(template.metadata.recommended_models),
-        },
-        "variables_schema": template.variables_schema,
-        "owner": template.owner,
-    }
-    return json.dumps(content, separators=(",", ":"), default=str)
-
-
-def use_cases_key(use_cases: tuple[str, ...]) -> str:
-    return "\n" + "".join(json.dumps(u) + "\n" for u in use_cases)
-
-
-def use_case_needle(use_case: str) -> str:
-    """What `use_cases_key` contains iff the use case is among them ('' matches everything)."""
-    return "\n" + json.dumps(use_case) + "\n" if use_case else "\n"
-
-
-def decode_template(template_id: str, version: str, etag: str, create_time: datetime, body: str) -> PromptTemplate:
-    data: dict[str, Any] = json.loads(body)
-    meta = data["metadata"]
-    return PromptTemplate(
-        template_id=template_id,
-        version=version,
-        system_message=data["system_message"],
-        user_message_template=data["user_message_template"],
-        required_variables=tuple(data["required_variables"]),
-        optional_variables=data["optional_variables"],
-        metadata=TemplateMetadata(meta["description"], tuple(meta["use_cases"]), tuple(meta["recommended_models"])),
-        variables_schema=data["variables_schema"],
-        create_time=create_time,
-        etag=etag,
-        owner=data.get("owner", ""),
-    )
-
-
-def version_exists(template_id: str, version: str, deleted: bool) -> AlreadyExistsError:
-    return AlreadyExistsError(
-        f"template {template_id!r} version {version!r} already exists"
-        + (" (deleted; versions are never reused)" if deleted else ""),
-        reason=Reason.TEMPLATE_VERSION_EXISTS,
-        metadata={"template_id": template_id, "version": version},
-    )
-
-
-def etag_mismatch(template_id: str, version: str) -> AbortedError:
-    return AbortedError(
-        f"template {template_id!r} version {version!r} has changed (etag mismatch)",
-        reason=Reason.ETAG_MISMATCH,
-        metadata={"template_id": template_id, "version": version},
-    )
-
-
-# The SQL stores import this module, so they are imported when chosen (which also keeps asyncpg
-# out of processes that do not use it).
+# The SQL stores are imported when chosen: asyncpg stays out of processes that do not use it.
 async def _memory(settings: TemplateStoreSettings) -> TemplateStore:
     return MemoryTemplateStore()
 

@@ -112,7 +112,7 @@ class CacheOptions(_message.Message):
     def __init__(self, policy: _Optional[_Union[CachePolicy, str]] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("request_id", "task_type", "template_id", "template_version", "variables", "messages", "context", "output_format", "json_schema", "selection", "params", "cache", "metadata", "context_strategy")
+    __slots__ = ("request_id", "task_type", "template_id", "template_version", "variables", "messages", "context", "output_format", "json_schema", "selection", "params", "cache", "metadata", "context_strategy", "conversation_id", "retrieval")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +134,8 @@ class GenerateRequest(_message.Message):
     CACHE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    RETRIEVAL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     task_type: str
     template_id: str
@@ -148,7 +150,19 @@ class GenerateRequest(_message.Message):
     cache: CacheOptions
     metadata: _containers.ScalarMap[str, str]
     context_strategy: ContextStrategy
-    def __init__(self, request_id: _Optional[str] = ..., task_type: _Optional[str] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., json_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., selection: _Optional[_Union[ModelSelection, _Mapping]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., cache: _Optional[_Union[CacheOptions, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., context_strategy: _Optional[_Union[ContextStrategy, str]] = ...) -> None: ...
+    conversation_id: str
+    retrieval: RetrievalOptions
+    def __init__(self, request_id: _Optional[str] = ..., task_type: _Optional[str] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., output_format: _Optional[_Union[OutputFormat, str]] = ..., json_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., selection: _Optional[_Union[ModelSelection, _Mapping]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., cache: _Optional[_Union[CacheOptions, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., context_strategy: _Optional[_Union[ContextStrategy, str]] = ..., conversation_id: _Optional[str] = ..., retrieval: _Optional[_Union[RetrievalOptions, _Mapping]] = ...) -> None: ...
+
+class RetrievalOptions(_message.Message):
+    __slots__ = ("collections", "query", "top_k")
+    COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    collections: _containers.RepeatedScalarFieldContainer[str]
+    query: str
+    top_k: int
+    def __init__(self, collections: _Optional[_Iterable[str]] = ..., query: _Optional[str] = ..., top_k: _Optional[int] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("input_tokens", "output_tokens", "cached_input_tokens", "cost_usd", "estimated")

@@ -25,39 +25,42 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from orchestrator_client.v1 import common_pb2 as orchestrator_dot_v1_dot_common__pb2
+from orchestrator_client.v1 import generation_pb2 as orchestrator_dot_v1_dot_generation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forchestrator/v1/templates.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1corchestrator/v1/common.proto\"V\n\x10TemplateMetadata\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x11\n\tuse_cases\x18\x02 \x03(\t\x12\x1a\n\x12recommended_models\x18\x03 \x03(\t\"\xf4\x02\n\x0ePromptTemplate\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0esystem_message\x18\x03 \x01(\t\x12\x1d\n\x15user_message_template\x18\x04 \x01(\t\x12\x1a\n\x12required_variables\x18\x05 \x03(\t\x12\x33\n\x12optional_variables\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08metadata\x18\x07 \x01(\x0b\x32!.orchestrator.v1.TemplateMetadata\x12\x31\n\x10variables_schema\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\x12\r\n\x05owner\x18\x0b \x01(\t\"J\n\x15\x43reateTemplateRequest\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"K\n\x16\x43reateTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\":\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"H\n\x13GetTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"O\n\x14ListTemplatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\"d\n\x15ListTemplatesResponse\x12\x32\n\ttemplates\x18\x01 \x03(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"x\n\x15RenderTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\tvariables\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05model\x18\x04 \x01(\t\"\x98\x01\n\x16RenderTemplateResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x1d\n\x15token_count_estimated\x18\x05 \x01(\x08\"K\n\x15\x44\x65leteTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"2\n\x16\x44\x65leteTemplateResponse\x12\x18\n\x10\x64\x65leted_versions\x18\x01 \x03(\t2\xf4\x03\n\x0fTemplateService\x12\x61\n\x0e\x43reateTemplate\x12&.orchestrator.v1.CreateTemplateRequest\x1a\'.orchestrator.v1.CreateTemplateResponse\x12X\n\x0bGetTemplate\x12#.orchestrator.v1.GetTemplateRequest\x1a$.orchestrator.v1.GetTemplateResponse\x12^\n\rListTemplates\x12%.orchestrator.v1.ListTemplatesRequest\x1a&.orchestrator.v1.ListTemplatesResponse\x12\x61\n\x0eRenderTemplate\x12&.orchestrator.v1.RenderTemplateRequest\x1a\'.orchestrator.v1.RenderTemplateResponse\x12\x61\n\x0e\x44\x65leteTemplate\x12&.orchestrator.v1.DeleteTemplateRequest\x1a\'.orchestrator.v1.DeleteTemplateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1forchestrator/v1/templates.proto\x12\x0forchestrator.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1corchestrator/v1/common.proto\x1a orchestrator/v1/generation.proto\"V\n\x10TemplateMetadata\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12\x11\n\tuse_cases\x18\x02 \x03(\t\x12\x1a\n\x12recommended_models\x18\x03 \x03(\t\"\xf4\x02\n\x0ePromptTemplate\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x16\n\x0esystem_message\x18\x03 \x01(\t\x12\x1d\n\x15user_message_template\x18\x04 \x01(\t\x12\x1a\n\x12required_variables\x18\x05 \x03(\t\x12\x33\n\x12optional_variables\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x08metadata\x18\x07 \x01(\x0b\x32!.orchestrator.v1.TemplateMetadata\x12\x31\n\x10variables_schema\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\n \x01(\t\x12\r\n\x05owner\x18\x0b \x01(\t\"J\n\x15\x43reateTemplateRequest\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"K\n\x16\x43reateTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\":\n\x12GetTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"H\n\x13GetTemplateResponse\x12\x31\n\x08template\x18\x01 \x01(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\"O\n\x14ListTemplatesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08use_case\x18\x03 \x01(\t\"d\n\x15ListTemplatesResponse\x12\x32\n\ttemplates\x18\x01 \x03(\x0b\x32\x1f.orchestrator.v1.PromptTemplate\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x02\n\x15RenderTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12*\n\tvariables\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\r\n\x05model\x18\x04 \x01(\t\x12-\n\x07\x63ontext\x18\n \x03(\x0b\x32\x1c.orchestrator.v1.ContextItem\x12:\n\x10\x63ontext_strategy\x18\x0b \x01(\x0e\x32 .orchestrator.v1.ContextStrategy\x12\x1e\n\x11max_output_tokens\x18\x0c \x01(\rH\x00\x88\x01\x01\x42\x14\n\x12_max_output_tokens\"\x8a\x01\n\x11\x43ontextItemReport\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x17\n\x0frelevance_score\x18\x03 \x01(\x01\x12\x1a\n\x12relevance_computed\x18\x04 \x01(\x08\x12\x0c\n\x04kept\x18\x05 \x01(\x08\x12\x13\n\x0btoken_count\x18\x06 \x01(\r\"\xd3\x01\n\x16RenderTemplateResponse\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.orchestrator.v1.Message\x12\x13\n\x0btoken_count\x18\x02 \x01(\r\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x1d\n\x15token_count_estimated\x18\x05 \x01(\x08\x12\x39\n\rcontext_items\x18\n \x03(\x0b\x32\".orchestrator.v1.ContextItemReport\"K\n\x15\x44\x65leteTemplateRequest\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"2\n\x16\x44\x65leteTemplateResponse\x12\x18\n\x10\x64\x65leted_versions\x18\x01 \x03(\t2\xf4\x03\n\x0fTemplateService\x12\x61\n\x0e\x43reateTemplate\x12&.orchestrator.v1.CreateTemplateRequest\x1a\'.orchestrator.v1.CreateTemplateResponse\x12X\n\x0bGetTemplate\x12#.orchestrator.v1.GetTemplateRequest\x1a$.orchestrator.v1.GetTemplateResponse\x12^\n\rListTemplates\x12%.orchestrator.v1.ListTemplatesRequest\x1a&.orchestrator.v1.ListTemplatesResponse\x12\x61\n\x0eRenderTemplate\x12&.orchestrator.v1.RenderTemplateRequest\x1a\'.orchestrator.v1.RenderTemplateResponse\x12\x61\n\x0e\x44\x65leteTemplate\x12&.orchestrator.v1.DeleteTemplateRequest\x1a\'.orchestrator.v1.DeleteTemplateResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'orchestrator.v1.templates_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TEMPLATEMETADATA']._serialized_start=145
-  _globals['_TEMPLATEMETADATA']._serialized_end=231
-  _globals['_PROMPTTEMPLATE']._serialized_start=234
-  _globals['_PROMPTTEMPLATE']._serialized_end=606
-  _globals['_CREATETEMPLATEREQUEST']._serialized_start=608
-  _globals['_CREATETEMPLATEREQUEST']._serialized_end=682
-  _globals['_CREATETEMPLATERESPONSE']._serialized_start=684
-  _globals['_CREATETEMPLATERESPONSE']._serialized_end=759
-  _globals['_GETTEMPLATEREQUEST']._serialized_start=761
-  _globals['_GETTEMPLATEREQUEST']._serialized_end=819
-  _globals['_GETTEMPLATERESPONSE']._serialized_start=821
-  _globals['_GETTEMPLATERESPONSE']._serialized_end=893
-  _globals['_LISTTEMPLATESREQUEST']._serialized_start=895
-  _globals['_LISTTEMPLATESREQUEST']._serialized_end=974
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=976
-  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=1076
-  _globals['_RENDERTEMPLATEREQUEST']._serialized_start=1078
-  _globals['_RENDERTEMPLATEREQUEST']._serialized_end=1198
-  _globals['_RENDERTEMPLATERESPONSE']._serialized_start=1201
-  _globals['_RENDERTEMPLATERESPONSE']._serialized_end=1353
-  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1355
-  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1430
-  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1432
-  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1482
-  _globals['_TEMPLATESERVICE']._serialized_start=1485
-  _globals['_TEMPLATESERVICE']._serialized_end=1985
+  _globals['_TEMPLATEMETADATA']._serialized_start=179
+  _globals['_TEMPLATEMETADATA']._serialized_end=265
+  _globals['_PROMPTTEMPLATE']._serialized_start=268
+  _globals['_PROMPTTEMPLATE']._serialized_end=640
+  _globals['_CREATETEMPLATEREQUEST']._serialized_start=642
+  _globals['_CREATETEMPLATEREQUEST']._serialized_end=716
+  _globals['_CREATETEMPLATERESPONSE']._serialized_start=718
+  _globals['_CREATETEMPLATERESPONSE']._serialized_end=793
+  _globals['_GETTEMPLATEREQUEST']._serialized_start=795
+  _globals['_GETTEMPLATEREQUEST']._serialized_end=853
+  _globals['_GETTEMPLATERESPONSE']._serialized_start=855
+  _globals['_GETTEMPLATERESPONSE']._serialized_end=927
+  _globals['_LISTTEMPLATESREQUEST']._serialized_start=929
+  _globals['_LISTTEMPLATESREQUEST']._serialized_end=1008
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_start=1010
+  _globals['_LISTTEMPLATESRESPONSE']._serialized_end=1110
+  _globals['_RENDERTEMPLATEREQUEST']._serialized_start=1113
+  _globals['_RENDERTEMPLATEREQUEST']._serialized_end=1394
+  _globals['_CONTEXTITEMREPORT']._serialized_start=1397
+  _globals['_CONTEXTITEMREPORT']._serialized_end=1535
+  _globals['_RENDERTEMPLATERESPONSE']._serialized_start=1538
+  _globals['_RENDERTEMPLATERESPONSE']._serialized_end=1749
+  _globals['_DELETETEMPLATEREQUEST']._serialized_start=1751
+  _globals['_DELETETEMPLATEREQUEST']._serialized_end=1826
+  _globals['_DELETETEMPLATERESPONSE']._serialized_start=1828
+  _globals['_DELETETEMPLATERESPONSE']._serialized_end=1878
+  _globals['_TEMPLATESERVICE']._serialized_start=1881
+  _globals['_TEMPLATESERVICE']._serialized_end=2381
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from orchestrator_client.v1 import common_pb2 as _common_pb2
+from orchestrator_client.v1 import generation_pb2 as _generation_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -92,30 +93,54 @@ class ListTemplatesResponse(_message.Message):
     def __init__(self, templates: _Optional[_Iterable[_Union[PromptTemplate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateRequest(_message.Message):
-    __slots__ = ("template_id", "version", "variables", "model")
+    __slots__ = ("template_id", "version", "variables", "model", "context", "context_strategy", "max_output_tokens")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     VARIABLES_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     version: str
     variables: _struct_pb2.Struct
     model: str
-    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ...) -> None: ...
+    context: _containers.RepeatedCompositeFieldContainer[_common_pb2.ContextItem]
+    context_strategy: _generation_pb2.ContextStrategy
+    max_output_tokens: int
+    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., context_strategy: _Optional[_Union[_generation_pb2.ContextStrategy, str]] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+
+class ContextItemReport(_message.Message):
+    __slots__ = ("index", "source", "relevance_score", "relevance_computed", "kept", "token_count")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_SCORE_FIELD_NUMBER: _ClassVar[int]
+    RELEVANCE_COMPUTED_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    source: str
+    relevance_score: float
+    relevance_computed: bool
+    kept: bool
+    token_count: int
+    def __init__(self, index: _Optional[int] = ..., source: _Optional[str] = ..., relevance_score: _Optional[float] = ..., relevance_computed: _Optional[bool] = ..., kept: _Optional[bool] = ..., token_count: _Optional[int] = ...) -> None: ...
 
 class RenderTemplateResponse(_message.Message):
-    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated")
+    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated", "context_items")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ITEMS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     token_count: int
     model: str
     version: str
     token_count_estimated: bool
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ...) -> None: ...
+    context_items: _containers.RepeatedCompositeFieldContainer[ContextItemReport]
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[ContextItemReport, _Mapping]]] = ...) -> None: ...
 
 class DeleteTemplateRequest(_message.Message):
     __slots__ = ("template_id", "version", "etag")
