@@ -140,7 +140,8 @@ class VectorIndex:
 class RedisVectors:
     """Vectors in the shared Redis (a stream per scope), searched in a mirror kept up to date per lookup."""
 
-    # Entries read per round trip when a mirror catches up (a fresh replica reads a full scope in chunks).
+    # New entries read per lookup at most: a fresh replica catches up over its first lookups of a scope (what it
+    # has not read yet is a miss) instead of making one request wait for the whole scope (10,000: ~1.6 s here).
     CHUNK = 1000
 
     def __init__(self, shared: SharedRedis, max_entries: int = 10_000) -> None:
@@ -176,19 +177,16 @@ class RedisVectors:
         import numpy as np
 
         stream = self._prefix + scope
-        while True:
-            after = self._seen.get(scope)
-            start = f"({after}" if after else "-"
-            entries = await self._shared.call(
-                "semantic_read", lambda r, s=start: r.xrange(stream, min=s, max="+", count=self.CHUNK), None
-            )
-            if not entries:
-                return
-            for _, fields in entries:
-                vector = np.frombuffer(fields[b"v"], dtype="<f4")
-                words = fields.get(b"w", b"").decode()
-                self._mirror.insert(scope, fields[b"k"].decode(), vector, float(fields[b"e"]), words)
-            last = entries[-1][0]
-            self._seen[scope] = last.decode() if isinstance(last, bytes) else last
-            if len(entries) < self.CHUNK:
-                return
+        after = self._seen.get(scope)
+        start = f"({after}" if after else "-"
+        entries = await self._shared.call(
+            "semantic_read", lambda r: r.xrange(stream, min=start, max="+", count=self.CHUNK), None
+        )
+        if not entries:
+            return
+        for _, fields in entries:
+            vector = np.frombuffer(fields[b"v"], dtype="<f4")
+            words = fields.get(b"w", b"").decode()
+            self._mirror.insert(scope, fields[b"k"].decode(), vector, float(fields[b"e"]), words)
+        last = entries[-1][0]
+        self._seen[scope] = last.decode() if isinstance(last, bytes) else last

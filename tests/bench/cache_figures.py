@@ -124,9 +124,11 @@ async def semantic_cost(url: str, entries: int = 10_000, lookups: int = 300) -> 
     store = RedisVectors(shared, entries)
     for i in range(0, entries, 500):
         await asyncio.gather(*(store.add("scope", f"k{j}", vectors[j], 600, "w") for j in range(i, i + 500)))
-    started = time.perf_counter()
-    await store.nearest("scope", queries[0])  # a fresh replica reads the scope once
-    first = (time.perf_counter() - started) * 1000
+    catch_up = []
+    for query in queries[: entries // RedisVectors.CHUNK]:  # a fresh replica reads the scope chunk by chunk
+        started = time.perf_counter()
+        await store.nearest("scope", query)
+        catch_up.append((time.perf_counter() - started) * 1000)
     redis_lookups = []
     for query in queries:
         started = time.perf_counter()
@@ -142,7 +144,9 @@ async def semantic_cost(url: str, entries: int = 10_000, lookups: int = 300) -> 
     print(line("search alone (memory)", search))
     print(line("embedding + search (local all-MiniLM-L6-v2, one thread)", whole))
     print(line("search with the Redis store, mirror up to date", redis_lookups))
-    print(f"  a fresh replica's first look at a 10,000-entry scope in Redis: {first:.0f} ms")
+    print(f"  a fresh replica's first {len(catch_up)} lookups of a {entries:,}-entry scope in Redis "
+          f"({RedisVectors.CHUNK} entries read by each): p50 {statistics.median(catch_up):.0f} ms, "
+          f"max {max(catch_up):.0f} ms")  # fmt: skip
 
 
 def calibration() -> None:
