@@ -92,7 +92,11 @@ class SemanticCache:
 
     async def _vector(self, probe: Probe) -> np.ndarray | None:
         if not probe.embedded:
-            probe.vector, probe.embedded = await self._embedder.embed(probe.text), True
+            probe.embedded = True
+            try:
+                probe.vector = await self._embedder.embed(probe.text)
+            except Exception:  # the embedder's bug or its runtime's: a miss, never a failed request
+                log.exception("embedding failed; no semantic cache for this request")
         return probe.vector
 
     async def nearest(self, probe: Probe, threshold: float) -> SemanticMatch | None:
