@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from orchestrator_client import OrchestratorClient
 
+from orchestrator.policy.keys import digest
 from tests.fakes import Behaviour, FakeUpstream
 from tests.helpers import ROOT, MetadataRecorder
 from tests.routing_env import routed_server
@@ -257,3 +258,24 @@ async def test_unusable_input_exits_2_before_any_call(args: tuple[str, ...], mes
 
     assert code == 2
     assert message in stderr
+
+
+async def test_usage_shows_each_budget_of_the_calling_service(fake: FakeUpstream) -> None:
+    fake.reset()
+    fake.set_default(Behaviour(prompt_tokens=40, completion_tokens=10))
+    auth = {
+        "mode": "required",
+        "services": [{"name": "rd", "key_sha256": digest("orc_rd-cli"), "limits": {"tokens_per_day": 1000}}],
+    }
+    async with routed_server(fake, sections={"auth": auth}) as client:
+        key = {"ORCHESTRATOR_API_KEY": "orc_rd-cli"}
+        await cli("generate", "--target", target(client), "--message", "hello", env=key)
+        await asyncio.sleep(0.2)  # the settlement runs after the answer
+        code, stdout, stderr = await cli("usage", "--target", target(client), env=key)
+        as_json = await cli("usage", "--json", "--target", target(client), env=key)
+        other = await cli("usage", "--service", "pm", "--target", target(client), env=key)
+
+    assert code == 0, stderr
+    assert "service:rd" in stdout and "tokens_per_day" in stdout and "50" in stdout and "1,000" in stdout
+    assert json.loads(as_json[1])["limits"][0]["used"] == 50
+    assert other[0] == 7 and "USAGE_NOT_ALLOWED" in other[2]  # PERMISSION_DENIED is gRPC code 7

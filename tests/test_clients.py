@@ -23,6 +23,7 @@ from orchestrator_client import channel_options
 from orchestrator_client.v1 import generation_pb2 as gen
 from orchestrator_client.v1 import generation_pb2_grpc
 
+from orchestrator.policy.keys import digest
 from tests.fakes import Behaviour, FakeUpstream
 from tests.helpers import ROOT, MetadataRecorder
 from tests.routing_env import routed_server
@@ -202,6 +203,19 @@ async def test_the_api_key_is_sent_as_a_bearer_token(language: str) -> None:
 
     assert result["error"]["code"] == "UNIMPLEMENTED"
     assert [seen.get("authorization") for seen in recorder.seen] == ["Bearer sk-test-123"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_the_api_key_identifies_the_service_to_a_server_that_requires_one(
+    language: str, fake: FakeUpstream
+) -> None:
+    auth = {"mode": "required", "services": [{"name": "qa", "key_sha256": digest("orc_client-key")}]}
+    async with routed_server(fake, sections={"auth": auth}) as client:
+        keyed = await scenario(language, "bearer", target_of(client), env={"ORCHESTRATOR_API_KEY": "orc_client-key"})
+        wrong = await scenario(language, "bearer", target_of(client), env={"ORCHESTRATOR_API_KEY": "orc_wrong"})
+
+    assert "ok" in keyed, keyed
+    assert (wrong["error"]["code"], wrong["error"]["reason"]) == ("UNAUTHENTICATED", "INVALID_CREDENTIALS")
 
 
 @pytest.mark.parametrize("language", [language for language in LANGUAGES if CLIENTS[language][2]])

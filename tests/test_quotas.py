@@ -195,6 +195,7 @@ async def test_three_replicas_share_one_token_budget(fake: FakeUpstream, tmp_pat
         finally:
             await stop_replicas(replicas)
 
+    print(f"3 replicas, 64 callers, tokens_per_day 20000: settled {settled:.0f}, answered {outcomes.count('ok')}")
     assert set(outcomes) == {"ok", "QUOTA_EXCEEDED"}
     assert outcomes.count("ok") == len(fake.requests)
     assert settled == 32 * outcomes.count("ok") <= 20_400
@@ -229,6 +230,7 @@ async def test_three_replicas_hold_requests_per_minute_together(fake: FakeUpstre
         finally:
             await stop_replicas(replicas)
 
+    print(f"3 replicas, requests_per_minute 300: {sum(answered)} of 400 answered in {elapsed:.1f} s")
     assert elapsed < 15, "the run must stay inside one minute window for this check"
     assert abs(sum(answered) - 300) <= 6  # within 2 %
     assert len(fake.requests) == sum(answered)

@@ -15,9 +15,6 @@ from orchestrator.conversations.model import ConversationInfo
 from orchestrator.domain import Caller
 from orchestrator.pipeline.conversations import ConversationOperations
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
-
 
 def _time(value: datetime | None) -> timestamp_pb2.Timestamp | None:
     if value is None:
@@ -64,11 +61,7 @@ class ConversationServicer(conversations_pb2_grpc.ConversationServiceServicer):
     async def ListConversations(
         self, request: pb.ListConversationsRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> pb.ListConversationsResponse:
-        if request.page_size < 0:
-            problems = convert.Problems()
-            problems.add("page_size", "must not be negative")
-            problems.raise_if_any()
-        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = convert.page_size(request.page_size)
         page = await self._conversations.list(caller, size, request.page_token)
         return pb.ListConversationsResponse(
             conversations=[_info(c) for c in page.conversations], next_page_token=page.next_page_token

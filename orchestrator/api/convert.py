@@ -81,6 +81,19 @@ class Problems:
             raise invalid_fields(f"{message}: {first.field}: {first.description}", self.violations)
 
 
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int) -> int:
+    """A list call's page size: the default for 0, at most MAX_PAGE_SIZE; INVALID_ARGUMENT when negative."""
+    if requested < 0:
+        problems = Problems()
+        problems.add("page_size", "must not be negative")
+        problems.raise_if_any()
+    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
 def value_to_python(value: struct_pb2.Value, path: str, problems: Problems) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "string_value":

@@ -12,9 +12,6 @@ from orchestrator.pipeline import TemplateOperations
 from orchestrator.pipeline.templates import ContextReport
 from orchestrator.templates.model import PromptTemplate, TemplateMetadata
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 1000
-
 
 def template_from_proto(proto: templates_pb2.PromptTemplate) -> PromptTemplate:
     problems = convert.Problems()
@@ -108,12 +105,8 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
     async def ListTemplates(
         self, request: templates_pb2.ListTemplatesRequest, context: grpc.aio.ServicerContext, caller: Caller
     ) -> templates_pb2.ListTemplatesResponse:
-        if request.page_size < 0:
-            problems = convert.Problems()
-            problems.add("page_size", "must not be negative")
-            problems.raise_if_any()
-        page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        page = await self._templates.list(page_size, request.page_token, request.use_case)
+        size = convert.page_size(request.page_size)
+        page = await self._templates.list(size, request.page_token, request.use_case)
         return templates_pb2.ListTemplatesResponse(
             templates=[template_to_proto(t) for t in page.templates], next_page_token=page.next_page_token
         )

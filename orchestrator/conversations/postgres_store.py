@@ -5,7 +5,6 @@ conversation without holding a connection for the request's duration."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 
@@ -17,7 +16,8 @@ from orchestrator.conversations.model import (
     decode_page_token,
     encode_page_token,
 )
-from orchestrator.errors import ConfigError, Reason, UnavailableError
+from orchestrator.errors import Reason
+from orchestrator.state.postgres import Connections, open_pool
 
 _SCHEMA_LOCK = (0x6F726368 + 2, 0)
 _SCHEMA = """
@@ -48,36 +48,18 @@ CREATE TABLE IF NOT EXISTS conversation_turns (
 );
 """
 _LIVE = "turn_count > 0 AND update_time > now() - $3 * interval '1 second'"
-_CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
 
 
 class PostgresConversationStore:
     def __init__(self, pool: asyncpg.Pool, max_turns: int, ttl_seconds: int) -> None:
-        self._pool = pool
+        self._db = Connections(pool, Reason.CONVERSATION_STORE_UNAVAILABLE, "the conversation store")
+        self._run = self._db.run
         self._max_turns = max_turns
         self._ttl = ttl_seconds
 
     @classmethod
     async def open(cls, dsn: str, max_turns: int = 200, ttl_seconds: int = 7 * 86_400) -> PostgresConversationStore:
-        try:
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=10)
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", *_SCHEMA_LOCK)
-                await conn.execute(_SCHEMA)
-        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise ConfigError(f"conversations.store: cannot use PostgreSQL: {type(exc).__name__}") from None
-        return cls(pool, max_turns, ttl_seconds)
-
-    async def _run(self, work: Any) -> Any:
-        try:
-            async with self._pool.acquire() as conn:
-                return await work(conn)
-        except _CONNECTION_ERRORS as exc:
-            raise UnavailableError(
-                "the conversation store is unavailable; retry later",
-                reason=Reason.CONVERSATION_STORE_UNAVAILABLE,
-                retry_after=1.0,
-            ) from exc
+        return cls(await open_pool(dsn, _SCHEMA, _SCHEMA_LOCK, "conversations.store"), max_turns, ttl_seconds)
 
     async def turns(self, service: str, conversation_id: str) -> list[Turn]:
         query = f"""
@@ -195,4 +177,4 @@ class PostgresConversationStore:
         await self._run(lambda conn: conn.execute(query, service, conversation_id, summary.upto, summary.text))
 
     async def aclose(self) -> None:
-        await self._pool.close()
+        await self._db.aclose()

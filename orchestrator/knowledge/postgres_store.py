@@ -4,12 +4,12 @@ with a GIN index, ranked by ts_rank), documents and chunks replaced in one trans
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import asyncpg
 
-from orchestrator.errors import ConfigError, Reason, UnavailableError
+from orchestrator.errors import Reason
 from orchestrator.knowledge.model import Document, Hit, normalised
+from orchestrator.state.postgres import Connections, open_pool
 
 _SCHEMA_LOCK = (0x6F726368 + 3, 0)
 _SCHEMA = """
@@ -38,34 +38,16 @@ SELECT b.document_id, b.chunk_index, b.content, d.source, d.metadata, d.timestam
 FROM best AS b JOIN knowledge_documents AS d ON d.collection = $1 AND d.id = b.document_id
 ORDER BY b.score DESC, b.document_id, b.chunk_index
 """
-_CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
 
 
 class PostgresKnowledgeStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
+        self._db = Connections(pool, Reason.KNOWLEDGE_STORE_UNAVAILABLE, "the knowledge base")
+        self._run = self._db.run
 
     @classmethod
     async def open(cls, dsn: str) -> PostgresKnowledgeStore:
-        try:
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=10)
-            async with pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", *_SCHEMA_LOCK)
-                await conn.execute(_SCHEMA)
-        except (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise ConfigError(f"knowledge.store.dsn: cannot use PostgreSQL: {type(exc).__name__}") from None
-        return cls(pool)
-
-    async def _run(self, work: Any) -> Any:
-        try:
-            async with self._pool.acquire() as conn:
-                return await work(conn)
-        except _CONNECTION_ERRORS as exc:
-            raise UnavailableError(
-                "the knowledge base is unavailable; retry later",
-                reason=Reason.KNOWLEDGE_STORE_UNAVAILABLE,
-                retry_after=1.0,
-            ) from exc
+        return cls(await open_pool(dsn, _SCHEMA, _SCHEMA_LOCK, "knowledge.store.dsn"))
 
     async def owner(self, collection: str) -> str | None:
         query = "SELECT owner FROM knowledge_collections WHERE name = $1"
@@ -129,4 +111,4 @@ class PostgresKnowledgeStore:
         )  # fmt: skip
 
     async def aclose(self) -> None:
-        await self._pool.close()
+        await self._db.aclose()

@@ -91,12 +91,15 @@ def _add_templates(commands: argparse._SubParsersAction, common: argparse.Argume
 
 
 def add_client_commands(commands: argparse._SubParsersAction) -> None:
-    """Add `generate`, `templates` and `models` to a command line's subparsers."""
+    """Add `generate`, `templates`, `models` and `usage` to a command line's subparsers."""
     common = _connection_options()
     _add_generate(commands, common)
     _add_templates(commands, common)
     models = commands.add_parser("models", parents=[common], help="list the models, their prices and availability")
     models.set_defaults(client_command=("models", "models"))
+    usage = commands.add_parser("usage", parents=[common], help="budgets used by your service (admins: any)")
+    usage.add_argument("--service", help="the service to report on (admins only; default: your own)")
+    usage.set_defaults(client_command=("usage", "usage"))
 
 
 def run_client_command(args: argparse.Namespace) -> int | None:
