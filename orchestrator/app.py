@@ -14,7 +14,6 @@ from pydantic import SecretStr
 
 from orchestrator.config import Settings
 from orchestrator.conversations.open import open_conversations
-from orchestrator.domain import CachePolicy
 from orchestrator.feedback import RequestLedger, open_feedback_store
 from orchestrator.knowledge.open import open_knowledge
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
@@ -26,17 +25,21 @@ from orchestrator.pipeline.feedback import FeedbackOperations
 from orchestrator.pipeline.knowledge import KnowledgeOperations
 from orchestrator.pipeline.prepare import Preparer
 from orchestrator.pipeline.retrieval import Retriever
+from orchestrator.pipeline.semantic import SemanticCache
+from orchestrator.pipeline.singleflight import SingleFlight
 from orchestrator.pipeline.usage import UsageOperations
 from orchestrator.policy.counters import MemoryCounters, RedisCounters
 from orchestrator.policy.quotas import QuotaBook
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
+from orchestrator.providers.embeddings import Embedder, EndpointEmbedder, LocalEmbedder
 from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
 from orchestrator.runtime import Runtime, build_runtime, render_limits
 from orchestrator.state.cache import CacheBackend, MemoryCache, RedisCache
 from orchestrator.state.holds import SharedHolds
+from orchestrator.state.leases import RedisFlightBoard
 from orchestrator.state.redis import SharedRedis
 from orchestrator.telemetry.experiments import ExperimentMetrics
 from orchestrator.telemetry.metrics import Metrics
@@ -105,8 +108,9 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers.append(router.aclose)
     models = ModelDirectory(router)
     metrics.watch_circuits(models.states)
-    cache = _response_cache(settings, shared, runtime.shared_cache_tasks)
+    cache = _response_cache(runtime, shared, metrics)
     closers.append(cache.aclose)
+    await cache.start()
     conversations = await open_conversations(settings, shared)
     closers.append(conversations.aclose)
     knowledge = await open_knowledge(settings.knowledge.store)
@@ -165,14 +169,41 @@ async def _feedback_parts(
     return experiments, ledger
 
 
-def _response_cache(settings: Settings, shared: SharedRedis | None, shared_tasks: frozenset[str]) -> ResponseCache:
-    cache = settings.cache
+def _response_cache(runtime: Runtime, shared: SharedRedis | None, metrics: Metrics) -> ResponseCache:
+    cache = runtime.settings.cache
     backends: dict[str, Callable[[], CacheBackend | None]] = {
         "none": lambda: None,
         "memory": lambda: MemoryCache(cache.max_entries),
         "redis": lambda: RedisCache(shared) if shared is not None else None,
     }
-    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy), shared_tasks)
+    backend = backends[cache.type]()
+    flights = None
+    if cache.single_flight.enabled and backend is not None:
+        # Across replicas only when the answers themselves are shared; else within this process.
+        board = RedisFlightBoard(shared) if cache.type == "redis" and shared is not None else None
+        flights = SingleFlight(board, cache.single_flight.lease_seconds)
+        metrics.cache_waiting.set_function(lambda: flights.waiting)  # type: ignore[union-attr]
+    semantic = None
+    if runtime.cache_rules.semantic and backend is not None:
+        # Imported here: numpy (the `semantic` extra) is needed only when a task uses the semantic cache.
+        from orchestrator.state.vectors import RedisVectors, VectorIndex, VectorStore
+
+        vectors: VectorStore = (
+            RedisVectors(shared, cache.semantic.max_entries)
+            if cache.type == "redis" and shared is not None
+            else VectorIndex(cache.semantic.max_entries)
+        )
+        semantic = SemanticCache(_embedder(runtime.settings), vectors, metrics.semantic_lookup.observe)
+    return ResponseCache(backend, runtime.cache_rules, flights, semantic)
+
+
+def _embedder(settings: Settings) -> Embedder:
+    semantic = settings.cache.semantic
+    if semantic.embedder == "local":
+        return LocalEmbedder(semantic.max_concurrent)
+    provider = settings.providers[semantic.provider or ""]
+    key = provider.api_key.get_secret_value() if provider.api_key else ""
+    return EndpointEmbedder(provider.base_url, key or "none", semantic.model or "", provider.timeout_seconds)
 
 
 def _secret(value: SecretStr | None) -> str:

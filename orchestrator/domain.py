@@ -206,6 +206,10 @@ class GenerationResult:
     has_structured: bool = False
     code: str = ""
     cache_hit: bool = False
+    # Set on a semantic cache hit: the cosine similarity between this request and the one that was answered.
+    cache_similarity: float = 0.0
+    # True when another identical request's upstream call answered this one (single-flight).
+    joined: bool = False
     template_id: str = ""
     template_version: str = ""
     context_used: int = 0

@@ -14,14 +14,16 @@ from pathlib import Path
 
 from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings, ValidatorSettings
 from orchestrator.context.pruning import PruningStrategy, strategy_from_name
-from orchestrator.domain import ANONYMOUS, Caller, SamplingParams
+from orchestrator.domain import ANONYMOUS, CachePolicy, Caller, SamplingParams
 from orchestrator.errors import ConfigError
 from orchestrator.evaluation import Validator, ValidatorError, build_validator
+from orchestrator.pipeline.cache_rules import CacheRules, TaskCache
 from orchestrator.pipeline.retrieval import TaskRetrieval
 from orchestrator.pipeline.tasks import TaskPolicy
 from orchestrator.pipeline.variants import Variant
 from orchestrator.policy.identity import Authenticator, ServiceIdentity
 from orchestrator.policy.limits import LimitTable, limits_of
+from orchestrator.providers.minilm import runtime_missing
 from orchestrator.routing.catalog import ModelSpec
 from orchestrator.routing.health import BreakerSettings, BudgetSettings
 from orchestrator.routing.policy import RoutingPolicy, TaskRoute
@@ -49,13 +51,14 @@ class Runtime:
     limits: LimitTable
     # Every service a caller can be: the configured ones and "anonymous".
     services: frozenset[str]
-    shared_cache_tasks: frozenset[str]
+    # Per task type: cache policy, TTL, sharing across services, semantic threshold.
+    cache_rules: CacheRules
     retrieval: dict[str, TaskRetrieval]
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Check what pydantic cannot (files, optional packages) and build the runtime types; ConfigError names paths."""
-    problems = [*_provider_problems(settings)]
+    problems = [*_provider_problems(settings), *_embedder_problems(settings)]
     directory = _templates_directory(settings, problems)
     tasks = {name: _task(name, task, problems) for name, task in settings.tasks.items()}
     if problems:
@@ -72,7 +75,7 @@ def build_runtime(settings: Settings) -> Runtime:
         authenticator=_authenticator(settings),
         limits=_limits(settings),
         services=frozenset({ANONYMOUS, *(s.name for s in settings.auth.services)}),
-        shared_cache_tasks=frozenset(name for name, task in settings.tasks.items() if task.cache.shared),
+        cache_rules=_cache_rules(settings),
         retrieval={
             name: TaskRetrieval(task.retrieval.collections, task.retrieval.top_k)
             for name, task in settings.tasks.items()
@@ -111,6 +114,31 @@ def _provider_problems(settings: Settings) -> list[str]:
         if provider.model_path is not None and not Path(provider.model_path).is_file():
             problems.append(f"providers.{name}.model_path: {provider.model_path} is not a file")
     return problems
+
+
+def _embedder_problems(settings: Settings) -> list[str]:
+    """The local embedding model is needed only when a task turns the semantic cache on."""
+    if settings.cache.semantic.embedder != "local":
+        return []
+    enabled = [name for name, task in settings.tasks.items() if task.cache.semantic.enabled]
+    missing = runtime_missing() if enabled else None
+    return [f"tasks.{enabled[0]}.cache.semantic.enabled: {missing}"] if missing else []
+
+
+def _cache_rules(settings: Settings) -> CacheRules:
+    cache = settings.cache
+    default = TaskCache(CachePolicy(cache.default_policy), cache.ttl_seconds)
+
+    def rule(task: TaskSettings) -> TaskCache:
+        own, semantic = task.cache, task.cache.semantic
+        return TaskCache(
+            policy=CachePolicy(own.policy) if own.policy else default.policy,
+            ttl_seconds=own.ttl_seconds or default.ttl_seconds,
+            shared=own.shared,
+            semantic_threshold=(semantic.threshold or cache.semantic.threshold) if semantic.enabled else None,
+        )
+
+    return CacheRules(default, {name: rule(task) for name, task in settings.tasks.items()})
 
 
 def _templates_directory(settings: Settings, problems: list[str]) -> Path | None:

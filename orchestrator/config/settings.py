@@ -94,6 +94,7 @@ class Settings(Strict):
         if not stores.get(self.conversations.store, True):
             needs = "shared_state.redis_url" if self.conversations.store == "redis" else "templates.store.type postgres"
             problems.append(f"conversations.store: {self.conversations.store} needs {needs}")
+        problems += self._cache_problems()
         for i, service in enumerate(self.auth.services):
             for j, name in enumerate(service.models):
                 if name != "*" and name not in seen:
@@ -101,6 +102,23 @@ class Settings(Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _cache_problems(self) -> list[str]:
+        problems = []
+        semantic = self.cache.semantic
+        if semantic.embedder == "provider":
+            provider = self.providers.get(semantic.provider or "")
+            if provider is None:
+                problems.append(f"cache.semantic.provider: unknown provider {semantic.provider!r}")
+            elif provider.type not in ("openai", "openai_compatible"):
+                problems.append(
+                    f"cache.semantic.provider: {semantic.provider!r} is a {provider.type} provider; embeddings "
+                    "need an openai or openai_compatible one"
+                )
+        for task, spec in self.tasks.items():
+            if spec.cache.semantic.enabled and self.cache.type == "none":
+                problems.append(f"tasks.{task}.cache.semantic.enabled: needs a response cache (cache.type is none)")
+        return problems
 
     def model(self, name: str) -> ModelSettings | None:
         for model in self.models:

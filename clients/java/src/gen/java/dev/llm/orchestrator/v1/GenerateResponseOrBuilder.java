@@ -182,7 +182,8 @@ public interface GenerateResponseOrBuilder extends
 
   /**
    * <pre>
-   * True when the answer came from the response cache.
+   * True when no model was called for this request: the answer came from the response cache (exact or
+   * semantic: see cache_similarity) or from an identical request in flight at the same time.
    * </pre>
    *
    * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -305,4 +306,16 @@ public interface GenerateResponseOrBuilder extends
    * @return The contextItemsUsed.
    */
   int getContextItemsUsed();
+
+  /**
+   * <pre>
+   * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+   * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+   * exact cache hits included.
+   * </pre>
+   *
+   * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+   * @return The cacheSimilarity.
+   */
+  double getCacheSimilarity();
 }
