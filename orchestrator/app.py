@@ -14,28 +14,34 @@ from pydantic import SecretStr
 
 from orchestrator.config import Settings
 from orchestrator.conversations.open import open_conversations
-from orchestrator.domain import CachePolicy
+from orchestrator.feedback import RequestLedger, open_feedback_store
 from orchestrator.knowledge.open import open_knowledge
 from orchestrator.pipeline import ModelDirectory, Pipeline, Tasks, TemplateOperations
 from orchestrator.pipeline.admission import Admission
 from orchestrator.pipeline.caching import ResponseCache
 from orchestrator.pipeline.conversation import ConversationKeeper
 from orchestrator.pipeline.conversations import ConversationOperations
+from orchestrator.pipeline.feedback import FeedbackOperations
 from orchestrator.pipeline.knowledge import KnowledgeOperations
 from orchestrator.pipeline.prepare import Preparer
 from orchestrator.pipeline.retrieval import Retriever
+from orchestrator.pipeline.semantic import SemanticCache
+from orchestrator.pipeline.singleflight import SingleFlight
 from orchestrator.pipeline.usage import UsageOperations
 from orchestrator.policy.counters import MemoryCounters, RedisCounters
 from orchestrator.policy.quotas import QuotaBook
 from orchestrator.providers import create_provider
 from orchestrator.providers.base import Provider
+from orchestrator.providers.embeddings import Embedder, EndpointEmbedder, LocalEmbedder
 from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
 from orchestrator.runtime import Runtime, build_runtime, render_limits
 from orchestrator.state.cache import CacheBackend, MemoryCache, RedisCache
 from orchestrator.state.holds import SharedHolds
+from orchestrator.state.leases import RedisFlightBoard
 from orchestrator.state.redis import SharedRedis
+from orchestrator.telemetry.experiments import ExperimentMetrics
 from orchestrator.telemetry.metrics import Metrics
 from orchestrator.telemetry.request_log import Observers, RequestLogger
 from orchestrator.templates.loader import load_directory
@@ -53,6 +59,7 @@ class App:
     usage: UsageOperations
     conversations: ConversationOperations
     knowledge: KnowledgeOperations
+    feedback: FeedbackOperations
     metrics: Metrics
     # Closed in reverse order of creation.
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -101,8 +108,9 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers.append(router.aclose)
     models = ModelDirectory(router)
     metrics.watch_circuits(models.states)
-    cache = _response_cache(settings, shared, runtime.shared_cache_tasks)
+    cache = _response_cache(runtime, shared, metrics)
     closers.append(cache.aclose)
+    await cache.start()
     conversations = await open_conversations(settings, shared)
     closers.append(conversations.aclose)
     knowledge = await open_knowledge(settings.knowledge.store)
@@ -114,11 +122,13 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         metrics.quota_used,
     )
     closers.append(quotas.aclose)
+    experiments, ledger = await _feedback_parts(runtime, metrics, closers)
+    tasks = Tasks(runtime.tasks)
     pipeline = Pipeline(
         Preparer(
             registry,
             router,
-            Tasks(runtime.tasks),
+            tasks,
             runtime.schema_reasks,
             quotas if runtime.limits else None,
             ConversationKeeper(conversations),
@@ -127,30 +137,73 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         router,
         Admission(runtime.max_concurrent_requests),
         cache,
-        Observers(metrics, RequestLogger()),
+        Observers(metrics, RequestLogger(), experiments, ledger),
     )
-    k = settings.knowledge
+    k, f = settings.knowledge, settings.feedback
     return App(
         runtime,
         pipeline,
         models,
-        TemplateOperations(registry, models),
+        TemplateOperations(registry, models, tasks),
         UsageOperations(quotas, runtime.services),
         ConversationOperations(conversations),
         KnowledgeOperations(knowledge, k.chunk_chars, k.chunk_overlap_chars, k.max_document_chars),
+        FeedbackOperations(ledger, f.label_scores, f.max_comment_chars, f.retention_days, experiments),
         metrics,
         closers,
     )
 
 
-def _response_cache(settings: Settings, shared: SharedRedis | None, shared_tasks: frozenset[str]) -> ResponseCache:
-    cache = settings.cache
+async def _feedback_parts(
+    runtime: Runtime, metrics: Metrics, closers: list[Callable[[], Awaitable[None]]]
+) -> tuple[ExperimentMetrics, RequestLedger]:
+    """Per-variant metrics, and the request ledger that feedback joins (written after each generation)."""
+    variants = {name: [v.version for v in task.variants] for name, task in runtime.tasks.items()}
+    experiments = ExperimentMetrics(metrics.registry, variants, metrics.task_label)
+    f = runtime.settings.feedback
+    store = await open_feedback_store(f)
+    closers.append(store.aclose)
+    ledger = RequestLedger(store, f.retention_days * 86400, f.max_requests, experiments.ledger_dropped.inc)
+    await ledger.start()
+    closers.append(ledger.aclose)  # closed before the store (closers run in reverse)
+    return experiments, ledger
+
+
+def _response_cache(runtime: Runtime, shared: SharedRedis | None, metrics: Metrics) -> ResponseCache:
+    cache = runtime.settings.cache
     backends: dict[str, Callable[[], CacheBackend | None]] = {
         "none": lambda: None,
         "memory": lambda: MemoryCache(cache.max_entries),
         "redis": lambda: RedisCache(shared) if shared is not None else None,
     }
-    return ResponseCache(backends[cache.type](), cache.ttl_seconds, CachePolicy(cache.default_policy), shared_tasks)
+    backend = backends[cache.type]()
+    flights = None
+    if cache.single_flight.enabled and backend is not None:
+        # Across replicas only when the answers themselves are shared; else within this process.
+        board = RedisFlightBoard(shared) if cache.type == "redis" and shared is not None else None
+        flights = SingleFlight(board, cache.single_flight.lease_seconds)
+        metrics.cache_waiting.set_function(lambda: flights.waiting)  # type: ignore[union-attr]
+    semantic = None
+    if runtime.cache_rules.semantic and backend is not None:
+        # Imported here: numpy (the `semantic` extra) is needed only when a task uses the semantic cache.
+        from orchestrator.state.vectors import RedisVectors, VectorIndex, VectorStore
+
+        vectors: VectorStore = (
+            RedisVectors(shared, cache.semantic.max_entries)
+            if cache.type == "redis" and shared is not None
+            else VectorIndex(cache.semantic.max_entries)
+        )
+        semantic = SemanticCache(_embedder(runtime.settings), vectors, metrics.semantic_lookup.observe)
+    return ResponseCache(backend, runtime.cache_rules, flights, semantic)
+
+
+def _embedder(settings: Settings) -> Embedder:
+    semantic = settings.cache.semantic
+    if semantic.embedder == "local":
+        return LocalEmbedder(semantic.max_concurrent)
+    provider = settings.providers[semantic.provider or ""]
+    key = provider.api_key.get_secret_value() if provider.api_key else ""
+    return EndpointEmbedder(provider.base_url, key or "none", semantic.model or "", provider.timeout_seconds)
 
 
 def _secret(value: SecretStr | None) -> str:

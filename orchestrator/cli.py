@@ -66,6 +66,24 @@ def _new_key(service: str) -> int:
     return 0
 
 
+async def _experiments_report(config: str | None, task: str, days: float | None, as_json: bool) -> str:
+    import json
+    import time
+
+    from orchestrator.feedback import open_feedback_store
+    from orchestrator.feedback.report import build_report, report_json, report_text
+
+    settings = load_settings(config).feedback
+    days = settings.retention_days if days is None else days
+    store = await open_feedback_store(settings)
+    try:
+        totals = await store.totals(task, time.time() - days * 86400)
+    finally:
+        await store.aclose()
+    report = build_report(task, days, totals)
+    return json.dumps(report_json(report), indent=2) if as_json else report_text(report)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="orchestrator", description="LLM Orchestrator gRPC service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     keys_cmd = commands.add_parser("keys", help="service keys").add_subparsers(dest="keys_command", required=True)
     new_key_cmd = keys_cmd.add_parser("new", help="print a fresh key once, and the line to paste into auth.services")
     new_key_cmd.add_argument("--service", required=True, help="the service the key is for, e.g. rd")
+    experiments = commands.add_parser("experiments", help="prompt experiments and feedback")
+    report_cmd = experiments.add_subparsers(dest="experiments_command", required=True).add_parser(
+        "report", help="per template version and model: requests, mean score, validation failures, cost"
+    )
+    report_cmd.add_argument("--task", required=True, help="the task type, e.g. bug_fixing")
+    report_cmd.add_argument(
+        "--config", help="YAML config file naming the feedback store (default: $ORCHESTRATOR_CONFIG)"
+    )
+    report_cmd.add_argument("--days", type=float, help="only requests of the last DAYS days (default: the retention)")
+    report_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     add_client_commands(commands)  # generate, templates, models: a gRPC client of a running server
     args = parser.parse_args(argv)
     if (status := run_client_command(args)) is not None:
@@ -90,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "keys":
         return _new_key(args.service)
+    if args.command == "experiments":
+        try:
+            print(asyncio.run(_experiments_report(args.config, args.task, args.days, args.json)))
+        except ConfigError as exc:
+            print(f"orchestrator: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
         runtime = build_runtime(load_settings(args.config))
         metrics_port = getattr(args, "metrics_port", None)

@@ -178,6 +178,8 @@ class Attempt:
     latency_ms: float = 0.0
     usage: TokenUsage = TokenUsage()
     cost_usd: float = 0.0
+    # For a rejected answer: the check that rejected it ("format", "json_schema" or a validator's name).
+    validator: str = ""
 
 
 def total_usage(attempts: Iterable[Attempt]) -> tuple[TokenUsage, float]:
@@ -204,6 +206,10 @@ class GenerationResult:
     has_structured: bool = False
     code: str = ""
     cache_hit: bool = False
+    # Set on a semantic cache hit: the cosine similarity between this request and the one that was answered.
+    cache_similarity: float = 0.0
+    # True when another identical request's upstream call answered this one (single-flight).
+    joined: bool = False
     template_id: str = ""
     template_version: str = ""
     context_used: int = 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Protocol
 
-from orchestrator.domain import Attempt, GenerationRequest, GenerationResult
+from orchestrator.domain import Attempt, AttemptOutcome, GenerationRequest, GenerationResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,23 @@ class GenerationOutcome:
     failed_model: str = ""
     time_to_first_token: float | None = None
     attempts: tuple[Attempt, ...] = ()
+    # The template version rendered (the experiment's pick, when the task runs one), failed or not.
+    template_version: str = ""
+
+    @property
+    def rejections(self) -> tuple[Attempt, ...]:
+        """The answers the acceptance check rejected (format, schema or a validator)."""
+        return tuple(a for a in self.attempts if a.outcome is AttemptOutcome.INVALID_OUTPUT)
+
+    @property
+    def reasks(self) -> int:
+        """Rejected answers followed by another try of the same model: the router re-asked it."""
+        tried = self.attempts
+        return sum(
+            1
+            for a, after in itertools.pairwise(tried)
+            if a.outcome is AttemptOutcome.INVALID_OUTPUT and after.model == a.model
+        )
 
 
 class Observer(Protocol):

@@ -12,14 +12,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings
+from orchestrator.config import ModelSettings, RoutingSettings, Settings, TaskSettings, ValidatorSettings
 from orchestrator.context.pruning import PruningStrategy, strategy_from_name
-from orchestrator.domain import ANONYMOUS, Caller, SamplingParams
+from orchestrator.domain import ANONYMOUS, CachePolicy, Caller, SamplingParams
 from orchestrator.errors import ConfigError
+from orchestrator.evaluation import Validator, ValidatorError, build_validator
+from orchestrator.pipeline.cache_rules import CacheRules, TaskCache
 from orchestrator.pipeline.retrieval import TaskRetrieval
 from orchestrator.pipeline.tasks import TaskPolicy
+from orchestrator.pipeline.variants import Variant
 from orchestrator.policy.identity import Authenticator, ServiceIdentity
 from orchestrator.policy.limits import LimitTable, limits_of
+from orchestrator.providers.minilm import runtime_missing
 from orchestrator.routing.catalog import ModelSpec
 from orchestrator.routing.health import BreakerSettings, BudgetSettings
 from orchestrator.routing.policy import RoutingPolicy, TaskRoute
@@ -47,21 +51,23 @@ class Runtime:
     limits: LimitTable
     # Every service a caller can be: the configured ones and "anonymous".
     services: frozenset[str]
-    shared_cache_tasks: frozenset[str]
+    # Per task type: cache policy, TTL, sharing across services, semantic threshold.
+    cache_rules: CacheRules
     retrieval: dict[str, TaskRetrieval]
 
 
 def build_runtime(settings: Settings) -> Runtime:
     """Check what pydantic cannot (files, optional packages) and build the runtime types; ConfigError names paths."""
-    problems = [*_provider_problems(settings)]
+    problems = [*_provider_problems(settings), *_embedder_problems(settings)]
     directory = _templates_directory(settings, problems)
+    tasks = {name: _task(name, task, problems) for name, task in settings.tasks.items()}
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
     return Runtime(
         settings=settings,
         models=tuple(_model(m, settings) for m in settings.models),
         default_model=settings.default_model_name,
-        tasks={name: _task(task) for name, task in settings.tasks.items()},
+        tasks=tasks,
         routing=_routing(settings.routing),
         schema_reasks=settings.routing.schema_reasks,
         max_concurrent_requests=settings.routing.max_concurrent_requests,
@@ -69,7 +75,7 @@ def build_runtime(settings: Settings) -> Runtime:
         authenticator=_authenticator(settings),
         limits=_limits(settings),
         services=frozenset({ANONYMOUS, *(s.name for s in settings.auth.services)}),
-        shared_cache_tasks=frozenset(name for name, task in settings.tasks.items() if task.cache.shared),
+        cache_rules=_cache_rules(settings),
         retrieval={
             name: TaskRetrieval(task.retrieval.collections, task.retrieval.top_k)
             for name, task in settings.tasks.items()
@@ -110,6 +116,31 @@ def _provider_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def _embedder_problems(settings: Settings) -> list[str]:
+    """The local embedding model is needed only when a task turns the semantic cache on."""
+    if settings.cache.semantic.embedder != "local":
+        return []
+    enabled = [name for name, task in settings.tasks.items() if task.cache.semantic.enabled]
+    missing = runtime_missing() if enabled else None
+    return [f"tasks.{enabled[0]}.cache.semantic.enabled: {missing}"] if missing else []
+
+
+def _cache_rules(settings: Settings) -> CacheRules:
+    cache = settings.cache
+    default = TaskCache(CachePolicy(cache.default_policy), cache.ttl_seconds)
+
+    def rule(task: TaskSettings) -> TaskCache:
+        own, semantic = task.cache, task.cache.semantic
+        return TaskCache(
+            policy=CachePolicy(own.policy) if own.policy else default.policy,
+            ttl_seconds=own.ttl_seconds or default.ttl_seconds,
+            shared=own.shared,
+            semantic_threshold=(semantic.threshold or cache.semantic.threshold) if semantic.enabled else None,
+        )
+
+    return CacheRules(default, {name: rule(task) for name, task in settings.tasks.items()})
+
+
 def _templates_directory(settings: Settings, problems: list[str]) -> Path | None:
     directory = settings.templates.directory
     if not directory:
@@ -144,17 +175,30 @@ def _model(model: ModelSettings, settings: Settings) -> ModelSpec:
     )
 
 
-def _task(task: TaskSettings) -> TaskPolicy:
+def _task(name: str, task: TaskSettings, problems: list[str]) -> TaskPolicy:
     p = task.params
     strategy: PruningStrategy = strategy_from_name(task.context_strategy, task.relevance_weight, task.recency_weight)
     summary = task.conversation
+    validators = [_validator(v, f"tasks.{name}.validators[{i}]", problems) for i, v in enumerate(task.validators)]
     return TaskPolicy(
         route=TaskRoute(task.preferred_models, task.required_capabilities, task.fallback_models),
         params=SamplingParams(p.temperature, p.top_p, p.max_output_tokens, p.stop),
         strategy=strategy,
+        validators=tuple(v for v in validators if v is not None),
+        variants=tuple(Variant(v.version, v.weight) for v in task.template_variants),
         summary_model=summary.summary_model if summary.summarize_dropped else None,
         summary_max_tokens=summary.summary_max_tokens,
     )
+
+
+def _validator(settings: ValidatorSettings, path: str, problems: list[str]) -> Validator | None:
+    """Compile the pattern, load the entry point: once, here, so serving never meets a bad validator."""
+    params = settings.model_dump(include={"value", "pattern", "keys", "language", "phrases", "entry_point", "options"})
+    try:
+        return build_validator(settings.type, params, settings.default_name, settings.message or "")
+    except ValidatorError as exc:
+        problems.append(f"{path}.{exc.field}: {exc}")
+        return None
 
 
 def _authenticator(settings: Settings) -> Authenticator:

@@ -28,6 +28,7 @@ def local_settings(**sections: Any) -> Settings:
     raw: dict[str, Any] = {
         "server": {"host": "127.0.0.1", "port": 0, "metrics_port": 0, "grace_seconds": 2},
         "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
+        "feedback": {"store": {"type": "memory"}},
     }
     for key, value in sections.items():
         raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
@@ -100,6 +101,7 @@ class ServerProcess:
             "server": {"host": "127.0.0.1", "port": 0},
             **config,
             "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}, **config.get("templates", {})},
+            "feedback": {"store": {"type": "memory"}, **config.get("feedback", {})},
         }
         merged["server"] = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, **config.get("server", {})}
         self.config_path = tmp_path / "orchestrator.yaml"

@@ -40,6 +40,7 @@ def routed_config(
         "default_model": "primary",
         "routing": {**FAST_RETRIES, **routing},
         "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}},
+        "feedback": {"store": {"type": "memory"}},
         "cache": cache or {"type": "memory"},
         "shared_state": shared_state or {},
         **(sections or {}),

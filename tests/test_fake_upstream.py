@@ -328,12 +328,20 @@ async def test_requests_are_recorded_with_model_stream_and_auth(
 
 async def test_unknown_paths_get_the_apis_404(fake: FakeUpstream) -> None:
     async with httpx2.AsyncClient(base_url=fake.base_url) as http:
-        openai_404 = await http.post("/v1/embeddings", json={"model": "x"})
+        openai_404 = await http.post("/v1/audio/speech", json={"model": "x"})
         anthropic_404 = await http.get("/v1/files", headers={"anthropic-version": "2023-06-01"})
     assert openai_404.status_code == anthropic_404.status_code == 404
     assert openai_404.json()["error"]["type"] == "invalid_request_error"
     assert anthropic_404.json()["error"]["type"] == "not_found_error"
-    assert [r.path for r in fake.requests] == ["/v1/embeddings", "/v1/files"]
+    assert [r.path for r in fake.requests] == ["/v1/audio/speech", "/v1/files"]
+
+
+async def test_embeddings_count_words_whatever_their_order_and_case(fake: FakeUpstream) -> None:
+    oa = openai.AsyncOpenAI(base_url=f"{fake.base_url}/v1", api_key="sk-test", max_retries=0)
+    answer = await oa.embeddings.create(model="e", input=["Reverse a string", "string a REVERSE", "sort a list"])
+    same, reordered, other = (d.embedding for d in answer.data)
+    assert same == reordered and same != other
+    assert sum(same) == 3 and answer.model == "e"
 
 
 async def test_raw_http_chunked_request_body_and_connection_close(fake: FakeUpstream) -> None:

@@ -38,6 +38,7 @@ def test_list_shows_our_services_health_and_reflection(server: ServerProcess) ->
         "orchestrator.v1.GenerationService",
         "orchestrator.v1.TemplateService",
         "orchestrator.v1.UsageService",
+        "orchestrator.v1.FeedbackService",
         "orchestrator.v1.ConversationService",
         "orchestrator.v1.KnowledgeService",
         "grpc.health.v1.Health",

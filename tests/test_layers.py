@@ -14,13 +14,20 @@ from scripts.import_graph import all_imports, package_of, sizes
 LAYERS = [
     ["orchestrator.errors", "orchestrator.domain", "orchestrator.redaction", "orchestrator.catalog_defaults"],
     ["orchestrator.config", "orchestrator.observe", "orchestrator.logs"],
-    ["orchestrator.telemetry", "orchestrator.state", "orchestrator.context", "orchestrator.schemas"],
+    [
+        "orchestrator.telemetry",
+        "orchestrator.state",
+        "orchestrator.context",
+        "orchestrator.schemas",
+        "orchestrator.evaluation",
+    ],
     [
         "orchestrator.providers",
         "orchestrator.templates",
         "orchestrator.policy",
         "orchestrator.conversations",
         "orchestrator.knowledge",
+        "orchestrator.feedback",
     ],
     ["orchestrator.routing"],
     ["orchestrator.pipeline"],

@@ -306,6 +306,7 @@ def generate_response(result: GenerationResult, include_text: bool = True) -> ge
         usage=usage_to_proto(result.usage, result.cost_usd),
         finish_reason=FINISH_REASONS[result.finish_reason],
         cache_hit=result.cache_hit,
+        cache_similarity=result.cache_similarity,
         attempts=[
             generation_pb2.Attempt(
                 model=a.model,
@@ -313,6 +314,7 @@ def generate_response(result: GenerationResult, include_text: bool = True) -> ge
                 outcome=_OUTCOMES[a.outcome.value],
                 error_reason=a.error_reason,
                 latency_ms=a.latency_ms,
+                validator=a.validator,
             )
             for a in result.attempts
         ],

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from orchestrator_client.v1 import conversations_pb2, generation_pb2, knowledge_pb2, templates_pb2, usage_pb2
+from orchestrator_client.v1 import (
+    conversations_pb2,
+    feedback_pb2,
+    generation_pb2,
+    knowledge_pb2,
+    templates_pb2,
+    usage_pb2,
+)
 
 from orchestrator.api.conversations import ConversationServicer
+from orchestrator.api.feedback import FeedbackServicer
 from orchestrator.api.generation import GenerationServicer
 from orchestrator.api.handlers import add_service
 from orchestrator.api.interceptor import TelemetryInterceptor
@@ -33,7 +41,15 @@ TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
 USAGE_SERVICE = usage_pb2.DESCRIPTOR.services_by_name["UsageService"]
 CONVERSATION_SERVICE = conversations_pb2.DESCRIPTOR.services_by_name["ConversationService"]
 KNOWLEDGE_SERVICE = knowledge_pb2.DESCRIPTOR.services_by_name["KnowledgeService"]
-SERVICES = (GENERATION_SERVICE, TEMPLATE_SERVICE, USAGE_SERVICE, CONVERSATION_SERVICE, KNOWLEDGE_SERVICE)
+FEEDBACK_SERVICE = feedback_pb2.DESCRIPTOR.services_by_name["FeedbackService"]
+SERVICES = (
+    GENERATION_SERVICE,
+    TEMPLATE_SERVICE,
+    USAGE_SERVICE,
+    CONVERSATION_SERVICE,
+    KNOWLEDGE_SERVICE,
+    FEEDBACK_SERVICE,
+)
 SERVICE_NAMES = tuple(s.full_name for s in SERVICES)
 
 
@@ -133,6 +149,7 @@ class OrchestratorServer:
         add_service(self._server, UsageServicer(app.usage), USAGE_SERVICE, authenticate)
         add_service(self._server, ConversationServicer(app.conversations), CONVERSATION_SERVICE, authenticate)
         add_service(self._server, KnowledgeServicer(app.knowledge), KNOWLEDGE_SERVICE, authenticate)
+        add_service(self._server, FeedbackServicer(app.feedback), FEEDBACK_SERVICE, authenticate)
 
     @classmethod
     async def create(

@@ -126,7 +126,7 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         max_output = request.max_output_tokens if request.HasField("max_output_tokens") else None
         preview = await self._templates.render(
             caller, request.template_id, request.version, variables, request.model,
-            context, strategy or "", max_output,
+            context, strategy or "", max_output, request.task_type,
         )  # fmt: skip
         return templates_pb2.RenderTemplateResponse(
             messages=[
@@ -137,6 +137,10 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
             version=preview.version,
             token_count_estimated=preview.count.estimated,
             context_items=[_report(r) for r in preview.context],
+            validators=[
+                templates_pb2.ValidatorInfo(name=v.name, type=v.kind, description=v.description)
+                for v in preview.validators
+            ],
         )
 
     @unary

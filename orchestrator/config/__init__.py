@@ -8,6 +8,8 @@ from orchestrator.config.context import (
     TaskConversationSettings,
     TaskRetrievalSettings,
 )
+from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings
+from orchestrator.config.feedback import FeedbackSettings, FeedbackStoreSettings
 from orchestrator.config.sections import (
     BreakerConfig,
     CacheSettings,
@@ -33,6 +35,8 @@ __all__ = [
     "BreakerConfig",
     "CacheSettings",
     "ConversationSettings",
+    "FeedbackSettings",
+    "FeedbackStoreSettings",
     "KnowledgeSettings",
     "KnowledgeStoreSettings",
     "LimitSettings",
@@ -54,7 +58,9 @@ __all__ = [
     "TelemetrySettings",
     "TemplateSettings",
     "TemplateStoreSettings",
+    "TemplateVariantSettings",
     "TlsSettings",
+    "ValidatorSettings",
     "load_settings",
     "settings_from_mapping",
 ]

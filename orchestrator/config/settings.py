@@ -21,6 +21,7 @@ from orchestrator.catalog_defaults import DEFAULT_MODELS, LOCAL_PROVIDER_NAME
 from orchestrator.config.auth import AuthSettings
 from orchestrator.config.base import Strict
 from orchestrator.config.context import ConversationSettings, KnowledgeSettings
+from orchestrator.config.feedback import FeedbackSettings
 from orchestrator.config.sections import (
     CacheSettings,
     ModelSettings,
@@ -52,6 +53,7 @@ class Settings(Strict):
     auth: AuthSettings = AuthSettings()
     conversations: ConversationSettings = ConversationSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Settings:
@@ -92,6 +94,7 @@ class Settings(Strict):
         if not stores.get(self.conversations.store, True):
             needs = "shared_state.redis_url" if self.conversations.store == "redis" else "templates.store.type postgres"
             problems.append(f"conversations.store: {self.conversations.store} needs {needs}")
+        problems += self._cache_problems()
         for i, service in enumerate(self.auth.services):
             for j, name in enumerate(service.models):
                 if name != "*" and name not in seen:
@@ -99,6 +102,23 @@ class Settings(Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _cache_problems(self) -> list[str]:
+        problems = []
+        semantic = self.cache.semantic
+        if semantic.embedder == "provider":
+            provider = self.providers.get(semantic.provider or "")
+            if provider is None:
+                problems.append(f"cache.semantic.provider: unknown provider {semantic.provider!r}")
+            elif provider.type not in ("openai", "openai_compatible"):
+                problems.append(
+                    f"cache.semantic.provider: {semantic.provider!r} is a {provider.type} provider; embeddings "
+                    "need an openai or openai_compatible one"
+                )
+        for task, spec in self.tasks.items():
+            if spec.cache.semantic.enabled and self.cache.type == "none":
+                problems.append(f"tasks.{task}.cache.semantic.enabled: needs a response cache (cache.type is none)")
+        return problems
 
     def model(self, name: str) -> ModelSettings | None:
         for model in self.models:

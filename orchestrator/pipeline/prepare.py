@@ -17,6 +17,7 @@ from orchestrator.pipeline.shaping import Acceptance, reask_policy
 from orchestrator.pipeline.summary import Summaries
 from orchestrator.pipeline.tasks import TaskPolicy, Tasks
 from orchestrator.pipeline.validation import check_shape, schema_validator
+from orchestrator.pipeline.variants import template_version
 from orchestrator.policy.authorization import check_model, check_task
 from orchestrator.policy.quotas import QuotaBook
 from orchestrator.routing.call import Call, SpendGuard
@@ -86,7 +87,8 @@ class Preparer:
         rendered = None
         base: tuple[ChatMessage, ...] = ()
         if request.template_id:
-            rendered = await self._templates.render(request.template_id, request.template_version, request.variables)
+            wanted = template_version(request, task.variants)  # the caller's, or the task's experiment pick
+            rendered = await self._templates.render(request.template_id, wanted, request.variables)
             base = rendered.messages
         messages = (*base, *request.messages)
         query = next((m.content for m in reversed(messages) if m.role == "user"), "")
@@ -112,11 +114,13 @@ class Preparer:
             tuple(request.messages), conversation.history if conversation else (),
             self._summarizer(task, conversation, deadline, spend, ledger),
         )  # fmt: skip
-        accept = Acceptance(request.output_format, str(request.variables.get("language", "")), schema)
-        reask = reask_policy(schema, self._schema_reasks)
+        language = str(request.variables.get("language", ""))
+        accept = Acceptance(request.output_format, language, schema, task.validators)
+        reask = reask_policy(accept, self._schema_reasks)
         call = Call(prompt, params, deadline, request.json_schema, accept, reask, spend, ledger)
         version = rendered.template.version if rendered else ""
-        annotate_prepared(request, version, plan)
+        picked = bool(rendered and task.variants and not request.template_version)
+        annotate_prepared(request, version, plan, experiment=picked)
         asked = tuple(m for m in messages if m.role != "system")
         return PreparedRequest(request, call, plan, version, started, conversation, asked)
 

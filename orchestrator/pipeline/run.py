@@ -8,6 +8,7 @@ and ends with INVALID_MODEL_OUTPUT.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ class _Progress:
     def attempts(self) -> list | None:
         return self.prepared.call.attempts if self.prepared is not None else None
 
+    @property
+    def template_version(self) -> str:
+        return self.prepared.template_version if self.prepared is not None else ""
+
 
 class Pipeline:
     def __init__(
@@ -57,21 +62,22 @@ class Pipeline:
         try:
             with self._admission.admit():
                 progress.prepared = prepared = await self._preparer.prepare(request, started)
-                result = await self._cache.lookup(request, prepared.template_version)
-                if result is not None:
-                    await _count_request(prepared)
-                else:
-                    finished = await self._router.complete(prepared.plan, prepared.call)
-                    result = _result(prepared, finished, finished.accepted)
-                    await self._cache.store(request, prepared.template_version, result)
-                await self._complete_turn(prepared, result)
+                async with contextlib.aclosing(self._cache.serve(prepared, lambda: self._complete(prepared))) as events:
+                    async for event in events:
+                        if isinstance(event, GenerationResult):
+                            progress.result = event
+                assert progress.result is not None, "every answer ends with its result"
+                await self._complete_turn(prepared, progress.result)
         except BaseException as exc:
-            self._observer.generation_finished(
-                outcome_of(request, started, False, error=exc, attempts=progress.attempts)
-            )
+            outcome = outcome_of(
+                request, started, False, error=exc, attempts=progress.attempts,
+                template_version=progress.template_version,
+            )  # fmt: skip
+            self._observer.generation_finished(outcome)
             raise
         finally:
             await self._release_turn(progress.prepared)
+        result = progress.result
         self._observer.generation_finished(outcome_of(request, started, False, result))
         return result
 
@@ -86,7 +92,10 @@ class Pipeline:
                 if progress.prepared is not None and progress.result is not None:
                     await self._complete_turn(progress.prepared, progress.result)
         except BaseException as exc:
-            outcome = outcome_of(request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts)
+            outcome = outcome_of(
+                request, started, True, error=exc, ttft=progress.ttft, attempts=progress.attempts,
+                template_version=progress.template_version,
+            )  # fmt: skip
             self._observer.generation_finished(outcome)
             raise
         finally:
@@ -111,34 +120,41 @@ class Pipeline:
         self, request: GenerationRequest, started: float, progress: _Progress
     ) -> AsyncIterator[StreamStarted | TextDelta]:
         progress.prepared = prepared = await self._preparer.prepare(request, started)
-        cached = await self._cache.lookup(request, prepared.template_version)
-        if cached is not None:
-            await _count_request(prepared)
-            progress.ttft, progress.result = time.monotonic() - started, cached
-            yield StreamStarted(request.request_id, cached.model, cached.provider)
-            yield TextDelta(cached.text)
-            return
+        begun = False
+        async with contextlib.aclosing(self._cache.serve(prepared, lambda: self._route_stream(prepared))) as events:
+            async for event in events:
+                if isinstance(event, GenerationResult):
+                    progress.result = event
+                    if not begun:  # answered whole (the cache, or a unary request's call): one delta with the text
+                        progress.ttft = time.monotonic() - started
+                        yield StreamStarted(request.request_id, event.model, event.provider)
+                        yield TextDelta(event.text)
+                elif isinstance(event, StreamStarted):
+                    begun = True
+                    yield event
+                else:
+                    if progress.ttft is None:
+                        progress.ttft = time.monotonic() - started
+                    yield event
+
+    async def _complete(self, prepared: PreparedRequest) -> AsyncIterator[GenerationResult]:
+        finished = await self._router.complete(prepared.plan, prepared.call)
+        yield _result(prepared, finished, finished.accepted)
+
+    async def _route_stream(
+        self, prepared: PreparedRequest
+    ) -> AsyncIterator[StreamStarted | TextDelta | GenerationResult]:
         events = self._router.stream(prepared.plan, prepared.call)
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
-                    if progress.ttft is None:
-                        progress.ttft = time.monotonic() - started
                     yield event
                 elif isinstance(event, RouteStarted):
-                    yield StreamStarted(request.request_id, event.model.name, event.model.provider)
+                    yield StreamStarted(prepared.request.request_id, event.model.name, event.model.provider)
                 else:
-                    progress.result = _result(prepared, event, event.accepted)
+                    yield _result(prepared, event, event.accepted)
         finally:
             await events.aclose()
-        if progress.result is not None:
-            await self._cache.store(request, prepared.template_version, progress.result)
-
-
-async def _count_request(prepared: PreparedRequest) -> None:
-    """A cached answer costs no tokens but counts against the caller's request limits."""
-    if prepared.call.spend is not None:
-        await prepared.call.spend.count_request()
 
 
 def _result(prepared: PreparedRequest, finished: RouteFinished, shaped: ShapedAnswer) -> GenerationResult:

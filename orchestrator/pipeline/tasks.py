@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from orchestrator.context.pruning import PruningStrategy
 from orchestrator.domain import SamplingParams
+from orchestrator.evaluation import Validator
+from orchestrator.pipeline.variants import Variant
 from orchestrator.routing.policy import TaskRoute
 
 
@@ -20,6 +22,10 @@ class TaskPolicy:
     # Conversation turns dropped for the budget are summarised by this model (None: they are just dropped).
     summary_model: str | None = None
     summary_max_tokens: int = 200
+    # Checks on every answer after its format and schema (re-asked, then fallen back, like schema failures).
+    validators: tuple[Validator, ...] = ()
+    # The template versions of the task's prompt experiment (none: the version the request names, or the latest).
+    variants: tuple[Variant, ...] = ()
 
 
 class Tasks:

@@ -13,8 +13,10 @@ from orchestrator.context.pruning import strategy_from_name
 from orchestrator.context.relevance import score_unscored
 from orchestrator.domain import Caller, ChatMessage, ContextItem, TokenCount
 from orchestrator.errors import NotFoundError
+from orchestrator.evaluation import Validator
 from orchestrator.pipeline.models import ModelDirectory
 from orchestrator.pipeline.prompt import PromptBuilder
+from orchestrator.pipeline.tasks import Tasks
 from orchestrator.policy.authorization import check_template_write
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.registry import TemplateRegistry
@@ -42,12 +44,15 @@ class RenderPreview:
     model: str
     count: TokenCount
     context: tuple[ContextReport, ...] = ()
+    # What the task type's answers must also satisfy (its validators, in the order they run).
+    validators: tuple[Validator, ...] = ()
 
 
 class TemplateOperations:
-    def __init__(self, registry: TemplateRegistry, models: ModelDirectory) -> None:
+    def __init__(self, registry: TemplateRegistry, models: ModelDirectory, tasks: Tasks | None = None) -> None:
         self._registry = registry
         self._models = models
+        self._tasks = tasks or Tasks({})
 
     async def _owner(self, template_id: str) -> str | None:
         try:
@@ -75,6 +80,7 @@ class TemplateOperations:
         context: list[ContextItem] | None = None,
         strategy: str = "",
         max_output_tokens: int | None = None,
+        task_type: str = "",
     ) -> RenderPreview:
         """The template rendered, with the context fitted to the model's budget as Generate would do it."""
         rendered = await self._registry.render(template_id, version, variables)
@@ -94,7 +100,8 @@ class TemplateOperations:
                 for i, item in enumerate(items)
             )
         _, count = await self._models.count_tokens(caller, spec.name, messages)
-        return RenderPreview(messages, rendered.template.version, spec.name, count, reports)
+        validators = self._tasks.get(task_type).validators if task_type else ()
+        return RenderPreview(messages, rendered.template.version, spec.name, count, reports, validators)
 
     async def delete(self, caller: Caller, template_id: str, version: str = "", etag: str = "") -> list[str]:
         target = await self._registry.get(template_id, version)  # NOT_FOUND before PERMISSION_DENIED

@@ -66,6 +66,7 @@ def rejected(last: InvalidModelOutputError, attempts: list[Attempt]) -> InvalidM
         f"{last.message} (after {len(attempts)} attempts)",
         reason=last.reason,
         field_violations=last.field_violations,
-        metadata={"model": attempts[-1].model} if attempts else {},
+        # The check that rejected it (ErrorInfo metadata "validator") stays with the error.
+        metadata={**last.metadata, "model": attempts[-1].model} if attempts else dict(last.metadata),
         attempts=tuple(attempts),
     )

@@ -236,7 +236,7 @@ class Router:
                     walk.attempts.append(
                         Attempt(
                             model.name, model.provider, AttemptOutcome.INVALID_OUTPUT, rejection.reason, latency,
-                            completion.usage, cost,
+                            completion.usage, cost, rejection.metadata.get("validator", ""),
                         )
                     )  # fmt: skip
                     walk.last = rejection
@@ -374,7 +374,10 @@ class Router:
         try:
             accepted = await call.accept(text) if call.accept else None
         except InvalidModelOutputError as rejection:
-            walk.attempts[-1] = replace(done, outcome=AttemptOutcome.INVALID_OUTPUT, error_reason=rejection.reason)
+            walk.attempts[-1] = replace(
+                done, outcome=AttemptOutcome.INVALID_OUTPUT, error_reason=rejection.reason,
+                validator=rejection.metadata.get("validator", ""),
+            )  # fmt: skip
             raise rejected(rejection, walk.attempts) from None
         walk.attempts[-1] = done
         return RouteFinished(completion, model, walk.attempts, built, accepted)

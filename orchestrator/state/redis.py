@@ -30,6 +30,7 @@ class SharedRedis:
         key_prefix: str = "orchestrator:",
     ) -> None:
         self.key_prefix = key_prefix
+        self.timeout_seconds = timeout_seconds
         import redis.asyncio as redis
 
         # Blocking pool: beyond max_connections a command waits (at most the timeout), it is never refused.

@@ -21,6 +21,7 @@ log = logging.getLogger("orchestrator.requests")
 
 LLM_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 TTFT_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+SEMANTIC_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 RPC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 # The seed's task types are always labelled by name, configured or not.
 SEED_TASK_TYPES = frozenset({"code_generation", "requirement_analysis", "bug_fixing", "documentation_generation"})
@@ -57,6 +58,22 @@ class Metrics:
             ["task_type", "limit"], registry=r,
         )  # fmt: skip
         self.cache_hits = Counter("llm_cache_hits", "Answers served from the response cache", ["task_type"], registry=r)
+        self.semantic_hits = Counter(
+            "llm_semantic_cache_hits", "Answers served from the cache to a paraphrase of the cached request",
+            ["task_type"], registry=r,
+        )  # fmt: skip
+        self.cache_joined = Counter(
+            "orchestrator_cache_joined", "Requests answered by an identical request's upstream call (single-flight)",
+            ["task_type"], registry=r,
+        )  # fmt: skip
+        self.cache_waiting = Gauge(
+            "orchestrator_cache_waiting", "Requests waiting now for an identical request's answer (single-flight)",
+            registry=r,
+        )  # fmt: skip
+        self.semantic_lookup = Histogram(
+            "orchestrator_semantic_lookup_seconds", "Semantic cache lookup: embedding plus nearest-neighbour search",
+            buckets=SEMANTIC_BUCKETS, registry=r,
+        )  # fmt: skip
         self.ttft = Histogram(
             "llm_time_to_first_token_seconds", "Time from request to the first streamed token", ["task_type", "model"],
             buckets=TTFT_BUCKETS, registry=r,
@@ -144,7 +161,11 @@ class Metrics:
             self.errors.labels(task, model, outcome.error_reason or Reason.INTERNAL, service).inc()
         else:
             model = result.model
-            if result.cache_hit:
+            if result.joined:
+                self.cache_joined.labels(task).inc()
+            elif result.cache_similarity:
+                self.semantic_hits.labels(task).inc()
+            elif result.cache_hit:
                 self.cache_hits.labels(task).inc()
             self.requests.labels(task, model, "success", service).inc()
         self.latency.labels(task, model).observe(outcome.latency_seconds)

@@ -32,6 +32,7 @@ class RequestLogger:
             "service": request.caller.service,
             "task_type": request.task_type,
             "template_id": request.template_id,
+            "template_version": outcome.template_version,
             "streamed": outcome.streamed,
             "outcome": "success" if result else "error",
             "latency_ms": round(outcome.latency_seconds * 1000, 2),

@@ -1,21 +1,17 @@
 """Templates in one SQLite file: the embedded default. Same behaviour as MemoryTemplateStore.
 
-The stdlib driver blocks, so one connection lives on one dedicated thread and every call runs there;
-the event loop only awaits. Writes use BEGIN IMMEDIATE, which takes the file's write lock before
-reading: versions stay distinct even when two processes share the file (WAL mode lets readers go on).
+The connection lives on the store's own thread (orchestrator.state.sqlite.SqliteThread). Writes use BEGIN
+IMMEDIATE, which takes the file's write lock before reading: versions stay distinct even when two processes
+share the file (WAL mode lets readers go on).
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from orchestrator.errors import ConfigError
+from orchestrator.state.sqlite import SqliteThread
 from orchestrator.templates.model import PromptTemplate
 from orchestrator.templates.rows import decode_template, encode_body, use_case_needle, use_cases_key
 from orchestrator.templates.store import (
@@ -27,8 +23,6 @@ from orchestrator.templates.store import (
     template_not_found,
     version_exists,
 )
-
-T = TypeVar("T")
 
 _SCHEMA = """
 BEGIN IMMEDIATE;
@@ -65,17 +59,8 @@ ORDER BY t.template_id LIMIT ?
 """
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    # Autocommit (isolation_level=None): transactions are explicit. timeout: wait for another
-    # process's write lock instead of failing at once.
-    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+def _schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(_SCHEMA)
 
 
 def _row(row: tuple[Any, ...]) -> PromptTemplate:
@@ -86,34 +71,15 @@ def _row(row: tuple[Any, ...]) -> PromptTemplate:
 class SqliteTemplateStore:
     may_be_unreachable = False  # a local file: it fails loudly rather than going away
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._conn = conn
-        self._executor = executor
-        self._closed = False
+    def __init__(self, db: SqliteThread) -> None:
+        self._db = db
+        self._conn = db.conn
+        self._run = db.run
+        self._immediate = db.immediate
 
     @classmethod
     async def open(cls, path: str) -> SqliteTemplateStore:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="template-sqlite")
-        try:
-            conn = await asyncio.get_running_loop().run_in_executor(executor, _connect, path)
-        except sqlite3.Error as exc:
-            executor.shutdown(wait=False)
-            raise ConfigError(f"templates.store.path: cannot open SQLite database {path!r}: {exc}") from None
-        return cls(conn, executor)
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    @contextmanager
-    def _immediate(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._conn
-        except BaseException:
-            if self._conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-                self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        return cls(await SqliteThread.open(path, _schema, "templates.store.path", "template-sqlite"))
 
     # Each _sync method runs on the store's thread.
     def _get_sync(self, template_id: str, version: str) -> PromptTemplate:
@@ -192,8 +158,4 @@ class SqliteTemplateStore:
         return await self._run(self._delete_sync, template_id, version, etag)
 
     async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        await self._run(self._conn.close)
-        self._executor.shutdown(wait=True)
+        await self._db.aclose()

@@ -6,7 +6,9 @@ The shapes follow what api.openai.com sends, so the official `openai` SDK parses
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -157,3 +159,25 @@ def models(names: list[str], created: int) -> dict[str, Any]:
     """A `GET /v1/models` list."""
     data = [{"id": n, "object": "model", "created": created, "owned_by": "fake-upstream"} for n in names]
     return {"object": "list", "data": data}
+
+
+EMBEDDING_DIMENSIONS = 64
+
+
+def embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    """A deterministic bag-of-words embedding per input: each lower-cased word adds 1 to a hashed dimension."""
+    inputs = body.get("input")
+    texts = [inputs] if isinstance(inputs, str) else [t for t in inputs or [] if isinstance(t, str)]
+    data = []
+    for i, text in enumerate(texts):
+        vector = [0.0] * EMBEDDING_DIMENSIONS
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % EMBEDDING_DIMENSIONS] += 1.0
+        data.append({"object": "embedding", "index": i, "embedding": vector})
+    words = sum(len(t.split()) for t in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.get("model", ""),
+        "usage": {"prompt_tokens": words, "total_tokens": words},
+    }

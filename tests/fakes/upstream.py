@@ -8,8 +8,10 @@ Anthropic Messages wire protocols (JSON and SSE), with fault-injection knobs, re
         assert fake.requests[0].model == "gpt-4o-mini"
 
 Routes: POST /v1/chat/completions (OpenAI), POST /v1/messages and /v1/messages/count_tokens (Anthropic),
-GET /v1/models (Anthropic shape when the request carries `anthropic-version`, else OpenAI); anything else is a 404
-with the API's error body. Only the two generation routes consume behaviours; every request is recorded.
+GET /v1/models (Anthropic shape when the request carries `anthropic-version`, else OpenAI), POST /v1/embeddings
+(OpenAI: a deterministic bag-of-words vector, so texts with the same words in any order and case are identical);
+anything else is a 404 with the API's error body. Only the two generation routes consume behaviours; every request
+is recorded. `hold()` makes generation requests wait (recorded, before answering) until `release()`.
 
 Standalone, for benchmarks in another process (prints `fake upstream listening on port N`, serves until SIGTERM):
 
@@ -70,6 +72,7 @@ class Behaviour:
     cut_after: int | None = None  # streams: close the connection after N deltas, mid-body
     stall_after: int | None = None  # streams: after N deltas send nothing until the client goes away
     malformed_after: int | None = None  # streams: after N deltas an SSE data line that is not JSON, then end
+    wait_after: int | None = None  # streams: after N deltas wait for `FakeUpstream.release()` (unless released)
     omit_usage: bool = False  # OpenAI: no usage at all (like llama.cpp's server); ignored for Anthropic
     finish_reason: str = "stop"  # either API's vocabulary; translated for the other one
     prompt_tokens: int | None = None  # default: words in all messages (+ system) + 3 per message
@@ -143,6 +146,9 @@ class FakeUpstream:
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._mid_stream_gate = asyncio.Event()  # for Behaviour.wait_after: shut until release()
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -198,6 +204,38 @@ class FakeUpstream:
         self.connections_total = self.open_connections
         self.server_errors.clear()
         self._rng.seed(self.seed)
+
+    def hold(self) -> None:
+        """Generation requests wait after being recorded, until `release()` (a client going away ends the wait)."""
+        self._gate.clear()
+        self._mid_stream_gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+        self._mid_stream_gate.set()
+
+    @staticmethod
+    async def _pass(gate: asyncio.Event, conn: Connection) -> None:
+        """Wait until `gate` opens; ClientGone when the client goes away first."""
+        if gate.is_set():
+            return
+        opened = asyncio.ensure_future(gate.wait())
+        gone = asyncio.ensure_future(conn.gone.wait())
+        await asyncio.wait({opened, gone}, return_when=asyncio.FIRST_COMPLETED)
+        opened.cancel()
+        gone.cancel()
+        if not gate.is_set():
+            raise ClientGone
+
+    async def wait_for_requests(self, n: int, timeout: float = 10.0) -> None:
+        """Wait until `request_count >= n`; TimeoutError (with the count seen) otherwise."""
+        try:
+            async with asyncio.timeout(timeout):
+                while self.request_count < n:
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"expected {n} requests within {timeout}s, saw {self.request_count}") from None
 
     def requests_for(self, model: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.model == model]
@@ -277,12 +315,15 @@ class FakeUpstream:
             query=query,
         )
         self.request_count += 1
+        self._changed.set()
         if self.record:
             self.requests.append(recorded)
         wire = _WIRES[api]
         route = (request.method, path)
         if route == ("GET", "/v1/models"):
             return await self._send_json(conn, api, 200, wire.models(list(self._models), int(time.time())))
+        if route == ("POST", "/v1/embeddings"):
+            return await self._send_json(conn, api, 200, openai_wire.embeddings(body))
         if route not in {
             ("POST", "/v1/chat/completions"),
             ("POST", "/v1/messages"),
@@ -297,6 +338,7 @@ class FakeUpstream:
             return await self._send_json(conn, api, 200, {"input_tokens": prompt_tokens})
 
         behaviour = self._behaviour_for(recorded.model)
+        await self._pass(self._gate, conn)
         await conn.pause(behaviour.delay)
         if behaviour.status != 200:
             message = behaviour.error_message
@@ -359,6 +401,8 @@ class FakeUpstream:
             if behaviour.malformed_after is not None and sent >= behaviour.malformed_after:
                 await conn.write(chunk([wire.MALFORMED]) + b"0\r\n\r\n")
                 return True
+            if behaviour.wait_after is not None and sent == behaviour.wait_after:
+                await self._pass(self._mid_stream_gate, conn)
             await conn.pause(behaviour.chunk_delay)
             if sent < len(answer.deltas):
                 await conn.write(chunk([wire.stream_delta(answer, answer.deltas[sent])]))

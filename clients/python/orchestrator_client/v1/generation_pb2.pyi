@@ -179,21 +179,23 @@ class Usage(_message.Message):
     def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cost_usd: _Optional[float] = ..., estimated: _Optional[bool] = ...) -> None: ...
 
 class Attempt(_message.Message):
-    __slots__ = ("model", "provider", "outcome", "error_reason", "latency_ms")
+    __slots__ = ("model", "provider", "outcome", "error_reason", "latency_ms", "validator")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     ERROR_REASON_FIELD_NUMBER: _ClassVar[int]
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATOR_FIELD_NUMBER: _ClassVar[int]
     model: str
     provider: str
     outcome: AttemptOutcome
     error_reason: str
     latency_ms: float
-    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., error_reason: _Optional[str] = ..., latency_ms: _Optional[float] = ...) -> None: ...
+    validator: str
+    def __init__(self, model: _Optional[str] = ..., provider: _Optional[str] = ..., outcome: _Optional[_Union[AttemptOutcome, str]] = ..., error_reason: _Optional[str] = ..., latency_ms: _Optional[float] = ..., validator: _Optional[str] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("request_id", "text", "structured", "code", "model", "provider", "usage", "finish_reason", "cache_hit", "attempts", "latency_ms", "template_id", "template_version", "context_items_dropped", "context_items_used")
+    __slots__ = ("request_id", "text", "structured", "code", "model", "provider", "usage", "finish_reason", "cache_hit", "attempts", "latency_ms", "template_id", "template_version", "context_items_dropped", "context_items_used", "cache_similarity")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     STRUCTURED_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +211,7 @@ class GenerateResponse(_message.Message):
     TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_ITEMS_DROPPED_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_ITEMS_USED_FIELD_NUMBER: _ClassVar[int]
+    CACHE_SIMILARITY_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     text: str
     structured: _struct_pb2.Value
@@ -224,7 +227,8 @@ class GenerateResponse(_message.Message):
     template_version: str
     context_items_dropped: int
     context_items_used: int
-    def __init__(self, request_id: _Optional[str] = ..., text: _Optional[str] = ..., structured: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., code: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., cache_hit: _Optional[bool] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., latency_ms: _Optional[float] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., context_items_dropped: _Optional[int] = ..., context_items_used: _Optional[int] = ...) -> None: ...
+    cache_similarity: float
+    def __init__(self, request_id: _Optional[str] = ..., text: _Optional[str] = ..., structured: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., code: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., cache_hit: _Optional[bool] = ..., attempts: _Optional[_Iterable[_Union[Attempt, _Mapping]]] = ..., latency_ms: _Optional[float] = ..., template_id: _Optional[str] = ..., template_version: _Optional[str] = ..., context_items_dropped: _Optional[int] = ..., context_items_used: _Optional[int] = ..., cache_similarity: _Optional[float] = ...) -> None: ...
 
 class StreamStart(_message.Message):
     __slots__ = ("request_id", "model", "provider")

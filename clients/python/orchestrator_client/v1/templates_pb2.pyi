@@ -93,7 +93,7 @@ class ListTemplatesResponse(_message.Message):
     def __init__(self, templates: _Optional[_Iterable[_Union[PromptTemplate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RenderTemplateRequest(_message.Message):
-    __slots__ = ("template_id", "version", "variables", "model", "context", "context_strategy", "max_output_tokens")
+    __slots__ = ("template_id", "version", "variables", "model", "context", "context_strategy", "max_output_tokens", "task_type")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     VARIABLES_FIELD_NUMBER: _ClassVar[int]
@@ -101,6 +101,7 @@ class RenderTemplateRequest(_message.Message):
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_STRATEGY_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TASK_TYPE_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     version: str
     variables: _struct_pb2.Struct
@@ -108,7 +109,18 @@ class RenderTemplateRequest(_message.Message):
     context: _containers.RepeatedCompositeFieldContainer[_common_pb2.ContextItem]
     context_strategy: _generation_pb2.ContextStrategy
     max_output_tokens: int
-    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., context_strategy: _Optional[_Union[_generation_pb2.ContextStrategy, str]] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+    task_type: str
+    def __init__(self, template_id: _Optional[str] = ..., version: _Optional[str] = ..., variables: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., model: _Optional[str] = ..., context: _Optional[_Iterable[_Union[_common_pb2.ContextItem, _Mapping]]] = ..., context_strategy: _Optional[_Union[_generation_pb2.ContextStrategy, str]] = ..., max_output_tokens: _Optional[int] = ..., task_type: _Optional[str] = ...) -> None: ...
+
+class ValidatorInfo(_message.Message):
+    __slots__ = ("name", "type", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    description: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class ContextItemReport(_message.Message):
     __slots__ = ("index", "source", "relevance_score", "relevance_computed", "kept", "token_count")
@@ -127,20 +139,22 @@ class ContextItemReport(_message.Message):
     def __init__(self, index: _Optional[int] = ..., source: _Optional[str] = ..., relevance_score: _Optional[float] = ..., relevance_computed: _Optional[bool] = ..., kept: _Optional[bool] = ..., token_count: _Optional[int] = ...) -> None: ...
 
 class RenderTemplateResponse(_message.Message):
-    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated", "context_items")
+    __slots__ = ("messages", "token_count", "model", "version", "token_count_estimated", "validators", "context_items")
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TOKEN_COUNT_ESTIMATED_FIELD_NUMBER: _ClassVar[int]
+    VALIDATORS_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_ITEMS_FIELD_NUMBER: _ClassVar[int]
     messages: _containers.RepeatedCompositeFieldContainer[_common_pb2.Message]
     token_count: int
     model: str
     version: str
     token_count_estimated: bool
+    validators: _containers.RepeatedCompositeFieldContainer[ValidatorInfo]
     context_items: _containers.RepeatedCompositeFieldContainer[ContextItemReport]
-    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[ContextItemReport, _Mapping]]] = ...) -> None: ...
+    def __init__(self, messages: _Optional[_Iterable[_Union[_common_pb2.Message, _Mapping]]] = ..., token_count: _Optional[int] = ..., model: _Optional[str] = ..., version: _Optional[str] = ..., token_count_estimated: _Optional[bool] = ..., validators: _Optional[_Iterable[_Union[ValidatorInfo, _Mapping]]] = ..., context_items: _Optional[_Iterable[_Union[ContextItemReport, _Mapping]]] = ...) -> None: ...
 
 class DeleteTemplateRequest(_message.Message):
     __slots__ = ("template_id", "version", "etag")

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file orchestrator/v1/templates.proto.
  */
 export const file_orchestrator_v1_templates: GenFile = /*@__PURE__*/
-  fileDesc("Ch9vcmNoZXN0cmF0b3IvdjEvdGVtcGxhdGVzLnByb3RvEg9vcmNoZXN0cmF0b3IudjEiVgoQVGVtcGxhdGVNZXRhZGF0YRITCgtkZXNjcmlwdGlvbhgBIAEoCRIRCgl1c2VfY2FzZXMYAiADKAkSGgoScmVjb21tZW5kZWRfbW9kZWxzGAMgAygJIvQCCg5Qcm9tcHRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhYKDnN5c3RlbV9tZXNzYWdlGAMgASgJEh0KFXVzZXJfbWVzc2FnZV90ZW1wbGF0ZRgEIAEoCRIaChJyZXF1aXJlZF92YXJpYWJsZXMYBSADKAkSMwoSb3B0aW9uYWxfdmFyaWFibGVzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIzCghtZXRhZGF0YRgHIAEoCzIhLm9yY2hlc3RyYXRvci52MS5UZW1wbGF0ZU1ldGFkYXRhEjEKEHZhcmlhYmxlc19zY2hlbWEYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAogASgJEg0KBW93bmVyGAsgASgJIkoKFUNyZWF0ZVRlbXBsYXRlUmVxdWVzdBIxCgh0ZW1wbGF0ZRgBIAEoCzIfLm9yY2hlc3RyYXRvci52MS5Qcm9tcHRUZW1wbGF0ZSJLChZDcmVhdGVUZW1wbGF0ZVJlc3BvbnNlEjEKCHRlbXBsYXRlGAEgASgLMh8ub3JjaGVzdHJhdG9yLnYxLlByb21wdFRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIkgKE0dldFRlbXBsYXRlUmVzcG9uc2USMQoIdGVtcGxhdGUYASABKAsyHy5vcmNoZXN0cmF0b3IudjEuUHJvbXB0VGVtcGxhdGUiTwoUTGlzdFRlbXBsYXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIdXNlX2Nhc2UYAyABKAkiZAoVTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEjIKCXRlbXBsYXRlcxgBIAMoCzIfLm9yY2hlc3RyYXRvci52MS5Qcm9tcHRUZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimQIKFVJlbmRlclRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEioKCXZhcmlhYmxlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDQoFbW9kZWwYBCABKAkSLQoHY29udGV4dBgKIAMoCzIcLm9yY2hlc3RyYXRvci52MS5Db250ZXh0SXRlbRI6ChBjb250ZXh0X3N0cmF0ZWd5GAsgASgOMiAub3JjaGVzdHJhdG9yLnYxLkNvbnRleHRTdHJhdGVneRIeChFtYXhfb3V0cHV0X3Rva2VucxgMIAEoDUgAiAEBQhQKEl9tYXhfb3V0cHV0X3Rva2VucyKKAQoRQ29udGV4dEl0ZW1SZXBvcnQSDQoFaW5kZXgYASABKA0SDgoGc291cmNlGAIgASgJEhcKD3JlbGV2YW5jZV9zY29yZRgDIAEoARIaChJyZWxldmFuY2VfY29tcHV0ZWQYBCABKAgSDAoEa2VwdBgFIAEoCBITCgt0b2tlbl9jb3VudBgGIAEoDSLTAQoWUmVuZGVyVGVtcGxhdGVSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLm9yY2hlc3RyYXRvci52MS5NZXNzYWdlEhMKC3Rva2VuX2NvdW50GAIgASgNEg0KBW1vZGVsGAMgASgJEg8KB3ZlcnNpb24YBCABKAkSHQoVdG9rZW5fY291bnRfZXN0aW1hdGVkGAUgASgIEjkKDWNvbnRleHRfaXRlbXMYCiADKAsyIi5vcmNoZXN0cmF0b3IudjEuQ29udGV4dEl0ZW1SZXBvcnQiSwoVRGVsZXRlVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDAoEZXRhZxgDIAEoCSIyChZEZWxldGVUZW1wbGF0ZVJlc3BvbnNlEhgKEGRlbGV0ZWRfdmVyc2lvbnMYASADKAky9AMKD1RlbXBsYXRlU2VydmljZRJhCg5DcmVhdGVUZW1wbGF0ZRImLm9yY2hlc3RyYXRvci52MS5DcmVhdGVUZW1wbGF0ZVJlcXVlc3QaJy5vcmNoZXN0cmF0b3IudjEuQ3JlYXRlVGVtcGxhdGVSZXNwb25zZRJYCgtHZXRUZW1wbGF0ZRIjLm9yY2hlc3RyYXRvci52MS5HZXRUZW1wbGF0ZVJlcXVlc3QaJC5vcmNoZXN0cmF0b3IudjEuR2V0VGVtcGxhdGVSZXNwb25zZRJeCg1MaXN0VGVtcGxhdGVzEiUub3JjaGVzdHJhdG9yLnYxLkxpc3RUZW1wbGF0ZXNSZXF1ZXN0GiYub3JjaGVzdHJhdG9yLnYxLkxpc3RUZW1wbGF0ZXNSZXNwb25zZRJhCg5SZW5kZXJUZW1wbGF0ZRImLm9yY2hlc3RyYXRvci52MS5SZW5kZXJUZW1wbGF0ZVJlcXVlc3QaJy5vcmNoZXN0cmF0b3IudjEuUmVuZGVyVGVtcGxhdGVSZXNwb25zZRJhCg5EZWxldGVUZW1wbGF0ZRImLm9yY2hlc3RyYXRvci52MS5EZWxldGVUZW1wbGF0ZVJlcXVlc3QaJy5vcmNoZXN0cmF0b3IudjEuRGVsZXRlVGVtcGxhdGVSZXNwb25zZULeAQoXZGV2LmxsbS5vcmNoZXN0cmF0b3IudjFCDlRlbXBsYXRlc1Byb3RvUAFaVmdpdGh1Yi5jb20vbGxtLW9yY2hlc3RyYXRvci9vcmNoZXN0cmF0b3IvY2xpZW50cy9nby9nZW4vb3JjaGVzdHJhdG9yL3YxO29yY2hlc3RyYXRvcnYxogIDT1hYqgIPT3JjaGVzdHJhdG9yLlYxygIPT3JjaGVzdHJhdG9yXFYx4gIbT3JjaGVzdHJhdG9yXFYxXEdQQk1ldGFkYXRh6gIQT3JjaGVzdHJhdG9yOjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_orchestrator_v1_common, file_orchestrator_v1_generation]);
+  fileDesc("Ch9vcmNoZXN0cmF0b3IvdjEvdGVtcGxhdGVzLnByb3RvEg9vcmNoZXN0cmF0b3IudjEiVgoQVGVtcGxhdGVNZXRhZGF0YRITCgtkZXNjcmlwdGlvbhgBIAEoCRIRCgl1c2VfY2FzZXMYAiADKAkSGgoScmVjb21tZW5kZWRfbW9kZWxzGAMgAygJIvQCCg5Qcm9tcHRUZW1wbGF0ZRITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEhYKDnN5c3RlbV9tZXNzYWdlGAMgASgJEh0KFXVzZXJfbWVzc2FnZV90ZW1wbGF0ZRgEIAEoCRIaChJyZXF1aXJlZF92YXJpYWJsZXMYBSADKAkSMwoSb3B0aW9uYWxfdmFyaWFibGVzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIzCghtZXRhZGF0YRgHIAEoCzIhLm9yY2hlc3RyYXRvci52MS5UZW1wbGF0ZU1ldGFkYXRhEjEKEHZhcmlhYmxlc19zY2hlbWEYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KC2NyZWF0ZV90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRldGFnGAogASgJEg0KBW93bmVyGAsgASgJIkoKFUNyZWF0ZVRlbXBsYXRlUmVxdWVzdBIxCgh0ZW1wbGF0ZRgBIAEoCzIfLm9yY2hlc3RyYXRvci52MS5Qcm9tcHRUZW1wbGF0ZSJLChZDcmVhdGVUZW1wbGF0ZVJlc3BvbnNlEjEKCHRlbXBsYXRlGAEgASgLMh8ub3JjaGVzdHJhdG9yLnYxLlByb21wdFRlbXBsYXRlIjoKEkdldFRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJIkgKE0dldFRlbXBsYXRlUmVzcG9uc2USMQoIdGVtcGxhdGUYASABKAsyHy5vcmNoZXN0cmF0b3IudjEuUHJvbXB0VGVtcGxhdGUiTwoUTGlzdFRlbXBsYXRlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEAoIdXNlX2Nhc2UYAyABKAkiZAoVTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEjIKCXRlbXBsYXRlcxgBIAMoCzIfLm9yY2hlc3RyYXRvci52MS5Qcm9tcHRUZW1wbGF0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkirAIKFVJlbmRlclRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIPCgd2ZXJzaW9uGAIgASgJEioKCXZhcmlhYmxlcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDQoFbW9kZWwYBCABKAkSLQoHY29udGV4dBgKIAMoCzIcLm9yY2hlc3RyYXRvci52MS5Db250ZXh0SXRlbRI6ChBjb250ZXh0X3N0cmF0ZWd5GAsgASgOMiAub3JjaGVzdHJhdG9yLnYxLkNvbnRleHRTdHJhdGVneRIeChFtYXhfb3V0cHV0X3Rva2VucxgMIAEoDUgAiAEBEhEKCXRhc2tfdHlwZRgFIAEoCUIUChJfbWF4X291dHB1dF90b2tlbnMiQAoNVmFsaWRhdG9ySW5mbxIMCgRuYW1lGAEgASgJEgwKBHR5cGUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkiigEKEUNvbnRleHRJdGVtUmVwb3J0Eg0KBWluZGV4GAEgASgNEg4KBnNvdXJjZRgCIAEoCRIXCg9yZWxldmFuY2Vfc2NvcmUYAyABKAESGgoScmVsZXZhbmNlX2NvbXB1dGVkGAQgASgIEgwKBGtlcHQYBSABKAgSEwoLdG9rZW5fY291bnQYBiABKA0ihwIKFlJlbmRlclRlbXBsYXRlUmVzcG9uc2USKgoIbWVzc2FnZXMYASADKAsyGC5vcmNoZXN0cmF0b3IudjEuTWVzc2FnZRITCgt0b2tlbl9jb3VudBgCIAEoDRINCgVtb2RlbBgDIAEoCRIPCgd2ZXJzaW9uGAQgASgJEh0KFXRva2VuX2NvdW50X2VzdGltYXRlZBgFIAEoCBIyCgp2YWxpZGF0b3JzGAYgAygLMh4ub3JjaGVzdHJhdG9yLnYxLlZhbGlkYXRvckluZm8SOQoNY29udGV4dF9pdGVtcxgKIAMoCzIiLm9yY2hlc3RyYXRvci52MS5Db250ZXh0SXRlbVJlcG9ydCJLChVEZWxldGVUZW1wbGF0ZVJlcXVlc3QSEwoLdGVtcGxhdGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoCRIMCgRldGFnGAMgASgJIjIKFkRlbGV0ZVRlbXBsYXRlUmVzcG9uc2USGAoQZGVsZXRlZF92ZXJzaW9ucxgBIAMoCTL0AwoPVGVtcGxhdGVTZXJ2aWNlEmEKDkNyZWF0ZVRlbXBsYXRlEiYub3JjaGVzdHJhdG9yLnYxLkNyZWF0ZVRlbXBsYXRlUmVxdWVzdBonLm9yY2hlc3RyYXRvci52MS5DcmVhdGVUZW1wbGF0ZVJlc3BvbnNlElgKC0dldFRlbXBsYXRlEiMub3JjaGVzdHJhdG9yLnYxLkdldFRlbXBsYXRlUmVxdWVzdBokLm9yY2hlc3RyYXRvci52MS5HZXRUZW1wbGF0ZVJlc3BvbnNlEl4KDUxpc3RUZW1wbGF0ZXMSJS5vcmNoZXN0cmF0b3IudjEuTGlzdFRlbXBsYXRlc1JlcXVlc3QaJi5vcmNoZXN0cmF0b3IudjEuTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEmEKDlJlbmRlclRlbXBsYXRlEiYub3JjaGVzdHJhdG9yLnYxLlJlbmRlclRlbXBsYXRlUmVxdWVzdBonLm9yY2hlc3RyYXRvci52MS5SZW5kZXJUZW1wbGF0ZVJlc3BvbnNlEmEKDkRlbGV0ZVRlbXBsYXRlEiYub3JjaGVzdHJhdG9yLnYxLkRlbGV0ZVRlbXBsYXRlUmVxdWVzdBonLm9yY2hlc3RyYXRvci52MS5EZWxldGVUZW1wbGF0ZVJlc3BvbnNlQt4BChdkZXYubGxtLm9yY2hlc3RyYXRvci52MUIOVGVtcGxhdGVzUHJvdG9QAVpWZ2l0aHViLmNvbS9sbG0tb3JjaGVzdHJhdG9yL29yY2hlc3RyYXRvci9jbGllbnRzL2dvL2dlbi9vcmNoZXN0cmF0b3IvdjE7b3JjaGVzdHJhdG9ydjGiAgNPWFiqAg9PcmNoZXN0cmF0b3IuVjHKAg9PcmNoZXN0cmF0b3JcVjHiAhtPcmNoZXN0cmF0b3JcVjFcR1BCTWV0YWRhdGHqAhBPcmNoZXN0cmF0b3I6OlYxYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_orchestrator_v1_common, file_orchestrator_v1_generation]);
 
 /**
  * Descriptive data about a template.
@@ -354,6 +354,13 @@ export type RenderTemplateRequest = Message<"orchestrator.v1.RenderTemplateReque
    * @generated from field: optional uint32 max_output_tokens = 12;
    */
   maxOutputTokens?: number | undefined;
+
+  /**
+   * Task type whose answer checks to list in the response (`validators`); empty lists none.
+   *
+   * @generated from field: string task_type = 5;
+   */
+  taskType: string;
 };
 
 /**
@@ -362,6 +369,42 @@ export type RenderTemplateRequest = Message<"orchestrator.v1.RenderTemplateReque
  */
 export const RenderTemplateRequestSchema: GenMessage<RenderTemplateRequest> = /*@__PURE__*/
   messageDesc(file_orchestrator_v1_templates, 8);
+
+/**
+ * One check a task type applies to every answer, after its format and JSON Schema checks.
+ *
+ * @generated from message orchestrator.v1.ValidatorInfo
+ */
+export type ValidatorInfo = Message<"orchestrator.v1.ValidatorInfo"> & {
+  /**
+   * How attempts, errors and metrics name it (e.g. "max_chars", or the configured name).
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Its configured type: max_chars, min_chars, must_match, must_not_match, json_keys_required,
+   * code_parses, no_refusal or custom.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * What it requires, e.g. "at most 4000 characters".
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message orchestrator.v1.ValidatorInfo.
+ * Use `create(ValidatorInfoSchema)` to create a new message.
+ */
+export const ValidatorInfoSchema: GenMessage<ValidatorInfo> = /*@__PURE__*/
+  messageDesc(file_orchestrator_v1_templates, 9);
 
 /**
  * What happened to one context item of a dry run.
@@ -417,7 +460,7 @@ export type ContextItemReport = Message<"orchestrator.v1.ContextItemReport"> & {
  * Use `create(ContextItemReportSchema)` to create a new message.
  */
 export const ContextItemReportSchema: GenMessage<ContextItemReport> = /*@__PURE__*/
-  messageDesc(file_orchestrator_v1_templates, 9);
+  messageDesc(file_orchestrator_v1_templates, 10);
 
 /**
  * The rendered messages.
@@ -461,6 +504,14 @@ export type RenderTemplateResponse = Message<"orchestrator.v1.RenderTemplateResp
   tokenCountEstimated: boolean;
 
   /**
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   *
+   * @generated from field: repeated orchestrator.v1.ValidatorInfo validators = 6;
+   */
+  validators: ValidatorInfo[];
+
+  /**
    * What happened to each context item, in request order.
    *
    * @generated from field: repeated orchestrator.v1.ContextItemReport context_items = 10;
@@ -473,7 +524,7 @@ export type RenderTemplateResponse = Message<"orchestrator.v1.RenderTemplateResp
  * Use `create(RenderTemplateResponseSchema)` to create a new message.
  */
 export const RenderTemplateResponseSchema: GenMessage<RenderTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orchestrator_v1_templates, 10);
+  messageDesc(file_orchestrator_v1_templates, 11);
 
 /**
  * Deletes a template or one of its versions.
@@ -509,7 +560,7 @@ export type DeleteTemplateRequest = Message<"orchestrator.v1.DeleteTemplateReque
  * Use `create(DeleteTemplateRequestSchema)` to create a new message.
  */
 export const DeleteTemplateRequestSchema: GenMessage<DeleteTemplateRequest> = /*@__PURE__*/
-  messageDesc(file_orchestrator_v1_templates, 11);
+  messageDesc(file_orchestrator_v1_templates, 12);
 
 /**
  * What was deleted.
@@ -530,7 +581,7 @@ export type DeleteTemplateResponse = Message<"orchestrator.v1.DeleteTemplateResp
  * Use `create(DeleteTemplateResponseSchema)` to create a new message.
  */
 export const DeleteTemplateResponseSchema: GenMessage<DeleteTemplateResponse> = /*@__PURE__*/
-  messageDesc(file_orchestrator_v1_templates, 12);
+  messageDesc(file_orchestrator_v1_templates, 13);
 
 /**
  * Registers, versions and renders prompt templates.

@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     provider_ = "";
     outcome_ = 0;
     errorReason_ = "";
+    validator_ = "";
   }
 
   @java.lang.Override
@@ -233,6 +234,55 @@ private static final long serialVersionUID = 0L;
     return latencyMs_;
   }
 
+  public static final int VALIDATOR_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object validator_ = "";
+  /**
+   * <pre>
+   * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+   * in it), "json_schema", or the name of one of the task type's validators.
+   * </pre>
+   *
+   * <code>string validator = 6 [json_name = "validator"];</code>
+   * @return The validator.
+   */
+  @java.lang.Override
+  public java.lang.String getValidator() {
+    java.lang.Object ref = validator_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      validator_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+   * in it), "json_schema", or the name of one of the task type's validators.
+   * </pre>
+   *
+   * <code>string validator = 6 [json_name = "validator"];</code>
+   * @return The bytes for validator.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getValidatorBytes() {
+    java.lang.Object ref = validator_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      validator_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -262,6 +312,9 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToRawLongBits(latencyMs_) != 0) {
       output.writeDouble(5, latencyMs_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validator_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, validator_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -288,6 +341,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(5, latencyMs_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(validator_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, validator_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -313,6 +369,8 @@ private static final long serialVersionUID = 0L;
     if (java.lang.Double.doubleToLongBits(getLatencyMs())
         != java.lang.Double.doubleToLongBits(
             other.getLatencyMs())) return false;
+    if (!getValidator()
+        .equals(other.getValidator())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -335,6 +393,8 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + LATENCY_MS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         java.lang.Double.doubleToLongBits(getLatencyMs()));
+    hash = (37 * hash) + VALIDATOR_FIELD_NUMBER;
+    hash = (53 * hash) + getValidator().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -473,6 +533,7 @@ private static final long serialVersionUID = 0L;
       outcome_ = 0;
       errorReason_ = "";
       latencyMs_ = 0D;
+      validator_ = "";
       return this;
     }
 
@@ -520,6 +581,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.latencyMs_ = latencyMs_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.validator_ = validator_;
       }
     }
 
@@ -588,6 +652,11 @@ private static final long serialVersionUID = 0L;
       if (other.getLatencyMs() != 0D) {
         setLatencyMs(other.getLatencyMs());
       }
+      if (!other.getValidator().isEmpty()) {
+        validator_ = other.validator_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -639,6 +708,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 41
+            case 50: {
+              validator_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1045,6 +1119,103 @@ private static final long serialVersionUID = 0L;
     public Builder clearLatencyMs() {
       bitField0_ = (bitField0_ & ~0x00000010);
       latencyMs_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object validator_ = "";
+    /**
+     * <pre>
+     * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+     * in it), "json_schema", or the name of one of the task type's validators.
+     * </pre>
+     *
+     * <code>string validator = 6 [json_name = "validator"];</code>
+     * @return The validator.
+     */
+    public java.lang.String getValidator() {
+      java.lang.Object ref = validator_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        validator_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+     * in it), "json_schema", or the name of one of the task type's validators.
+     * </pre>
+     *
+     * <code>string validator = 6 [json_name = "validator"];</code>
+     * @return The bytes for validator.
+     */
+    public com.google.protobuf.ByteString
+        getValidatorBytes() {
+      java.lang.Object ref = validator_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        validator_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+     * in it), "json_schema", or the name of one of the task type's validators.
+     * </pre>
+     *
+     * <code>string validator = 6 [json_name = "validator"];</code>
+     * @param value The validator to set.
+     * @return This builder for chaining.
+     */
+    public Builder setValidator(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      validator_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+     * in it), "json_schema", or the name of one of the task type's validators.
+     * </pre>
+     *
+     * <code>string validator = 6 [json_name = "validator"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearValidator() {
+      validator_ = getDefaultInstance().getValidator();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+     * in it), "json_schema", or the name of one of the task type's validators.
+     * </pre>
+     *
+     * <code>string validator = 6 [json_name = "validator"];</code>
+     * @param value The bytes for validator to set.
+     * @return This builder for chaining.
+     */
+    public Builder setValidatorBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      validator_ = value;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }

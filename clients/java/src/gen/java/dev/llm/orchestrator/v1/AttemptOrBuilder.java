@@ -95,4 +95,26 @@ public interface AttemptOrBuilder extends
    * @return The latencyMs.
    */
   double getLatencyMs();
+
+  /**
+   * <pre>
+   * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+   * in it), "json_schema", or the name of one of the task type's validators.
+   * </pre>
+   *
+   * <code>string validator = 6 [json_name = "validator"];</code>
+   * @return The validator.
+   */
+  java.lang.String getValidator();
+  /**
+   * <pre>
+   * For ATTEMPT_OUTCOME_INVALID_OUTPUT: the check that rejected the answer: "format" (no code or JSON
+   * in it), "json_schema", or the name of one of the task type's validators.
+   * </pre>
+   *
+   * <code>string validator = 6 [json_name = "validator"];</code>
+   * @return The bytes for validator.
+   */
+  com.google.protobuf.ByteString
+      getValidatorBytes();
 }

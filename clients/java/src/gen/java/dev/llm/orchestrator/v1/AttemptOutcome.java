@@ -38,7 +38,7 @@ public enum AttemptOutcome
   ATTEMPT_OUTCOME_ERROR(2),
   /**
    * <pre>
-   * The model answered but the answer did not have the requested format or schema.
+   * The model answered but the answer failed a check: format, schema or a validator (see validator).
    * </pre>
    *
    * <code>ATTEMPT_OUTCOME_INVALID_OUTPUT = 3;</code>
@@ -73,7 +73,7 @@ public enum AttemptOutcome
   public static final int ATTEMPT_OUTCOME_ERROR_VALUE = 2;
   /**
    * <pre>
-   * The model answered but the answer did not have the requested format or schema.
+   * The model answered but the answer failed a check: format, schema or a validator (see validator).
    * </pre>
    *
    * <code>ATTEMPT_OUTCOME_INVALID_OUTPUT = 3;</code>

@@ -397,7 +397,8 @@ private static final long serialVersionUID = 0L;
   private boolean cacheHit_ = false;
   /**
    * <pre>
-   * True when the answer came from the response cache.
+   * True when no model was called for this request: the answer came from the response cache (exact or
+   * semantic: see cache_similarity) or from an identical request in flight at the same time.
    * </pre>
    *
    * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -536,7 +537,8 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object templateVersion_ = "";
   /**
    * <pre>
-   * The exact template version that was rendered, if any.
+   * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+   * the variant picked for this request).
    * </pre>
    *
    * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -557,7 +559,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The exact template version that was rendered, if any.
+   * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+   * the variant picked for this request).
    * </pre>
    *
    * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -606,6 +609,23 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public int getContextItemsUsed() {
     return contextItemsUsed_;
+  }
+
+  public static final int CACHE_SIMILARITY_FIELD_NUMBER = 16;
+  private double cacheSimilarity_ = 0D;
+  /**
+   * <pre>
+   * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+   * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+   * exact cache hits included.
+   * </pre>
+   *
+   * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+   * @return The cacheSimilarity.
+   */
+  @java.lang.Override
+  public double getCacheSimilarity() {
+    return cacheSimilarity_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -666,6 +686,9 @@ private static final long serialVersionUID = 0L;
     }
     if (contextItemsUsed_ != 0) {
       output.writeUInt32(15, contextItemsUsed_);
+    }
+    if (java.lang.Double.doubleToRawLongBits(cacheSimilarity_) != 0) {
+      output.writeDouble(16, cacheSimilarity_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -729,6 +752,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(15, contextItemsUsed_);
     }
+    if (java.lang.Double.doubleToRawLongBits(cacheSimilarity_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(16, cacheSimilarity_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -780,6 +807,9 @@ private static final long serialVersionUID = 0L;
         != other.getContextItemsDropped()) return false;
     if (getContextItemsUsed()
         != other.getContextItemsUsed()) return false;
+    if (java.lang.Double.doubleToLongBits(getCacheSimilarity())
+        != java.lang.Double.doubleToLongBits(
+            other.getCacheSimilarity())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -829,6 +859,9 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getContextItemsDropped();
     hash = (37 * hash) + CONTEXT_ITEMS_USED_FIELD_NUMBER;
     hash = (53 * hash) + getContextItemsUsed();
+    hash = (37 * hash) + CACHE_SIMILARITY_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getCacheSimilarity()));
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -991,6 +1024,7 @@ private static final long serialVersionUID = 0L;
       templateVersion_ = "";
       contextItemsDropped_ = 0;
       contextItemsUsed_ = 0;
+      cacheSimilarity_ = 0D;
       return this;
     }
 
@@ -1082,6 +1116,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00004000) != 0)) {
         result.contextItemsUsed_ = contextItemsUsed_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.cacheSimilarity_ = cacheSimilarity_;
       }
     }
 
@@ -1211,6 +1248,9 @@ private static final long serialVersionUID = 0L;
       if (other.getContextItemsUsed() != 0) {
         setContextItemsUsed(other.getContextItemsUsed());
       }
+      if (other.getCacheSimilarity() != 0D) {
+        setCacheSimilarity(other.getCacheSimilarity());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1324,6 +1364,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00004000;
               break;
             } // case 120
+            case 129: {
+              cacheSimilarity_ = input.readDouble();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 129
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2187,7 +2232,8 @@ private static final long serialVersionUID = 0L;
     private boolean cacheHit_ ;
     /**
      * <pre>
-     * True when the answer came from the response cache.
+     * True when no model was called for this request: the answer came from the response cache (exact or
+     * semantic: see cache_similarity) or from an identical request in flight at the same time.
      * </pre>
      *
      * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -2199,7 +2245,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when the answer came from the response cache.
+     * True when no model was called for this request: the answer came from the response cache (exact or
+     * semantic: see cache_similarity) or from an identical request in flight at the same time.
      * </pre>
      *
      * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -2215,7 +2262,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * True when the answer came from the response cache.
+     * True when no model was called for this request: the answer came from the response cache (exact or
+     * semantic: see cache_similarity) or from an identical request in flight at the same time.
      * </pre>
      *
      * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -2679,7 +2727,8 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object templateVersion_ = "";
     /**
      * <pre>
-     * The exact template version that was rendered, if any.
+     * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+     * the variant picked for this request).
      * </pre>
      *
      * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -2699,7 +2748,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The exact template version that was rendered, if any.
+     * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+     * the variant picked for this request).
      * </pre>
      *
      * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -2720,7 +2770,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The exact template version that was rendered, if any.
+     * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+     * the variant picked for this request).
      * </pre>
      *
      * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -2737,7 +2788,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The exact template version that was rendered, if any.
+     * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+     * the variant picked for this request).
      * </pre>
      *
      * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -2751,7 +2803,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The exact template version that was rendered, if any.
+     * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+     * the variant picked for this request).
      * </pre>
      *
      * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -2852,6 +2905,56 @@ private static final long serialVersionUID = 0L;
     public Builder clearContextItemsUsed() {
       bitField0_ = (bitField0_ & ~0x00004000);
       contextItemsUsed_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private double cacheSimilarity_ ;
+    /**
+     * <pre>
+     * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+     * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+     * exact cache hits included.
+     * </pre>
+     *
+     * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+     * @return The cacheSimilarity.
+     */
+    @java.lang.Override
+    public double getCacheSimilarity() {
+      return cacheSimilarity_;
+    }
+    /**
+     * <pre>
+     * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+     * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+     * exact cache hits included.
+     * </pre>
+     *
+     * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+     * @param value The cacheSimilarity to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCacheSimilarity(double value) {
+      
+      cacheSimilarity_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+     * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+     * exact cache hits included.
+     * </pre>
+     *
+     * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCacheSimilarity() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      cacheSimilarity_ = 0D;
       onChanged();
       return this;
     }

@@ -182,7 +182,8 @@ public interface GenerateResponseOrBuilder extends
 
   /**
    * <pre>
-   * True when the answer came from the response cache.
+   * True when no model was called for this request: the answer came from the response cache (exact or
+   * semantic: see cache_similarity) or from an identical request in flight at the same time.
    * </pre>
    *
    * <code>bool cache_hit = 9 [json_name = "cacheHit"];</code>
@@ -266,7 +267,8 @@ public interface GenerateResponseOrBuilder extends
 
   /**
    * <pre>
-   * The exact template version that was rendered, if any.
+   * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+   * the variant picked for this request).
    * </pre>
    *
    * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -275,7 +277,8 @@ public interface GenerateResponseOrBuilder extends
   java.lang.String getTemplateVersion();
   /**
    * <pre>
-   * The exact template version that was rendered, if any.
+   * The exact template version that was rendered, if any (with a prompt experiment on the task type,
+   * the variant picked for this request).
    * </pre>
    *
    * <code>string template_version = 13 [json_name = "templateVersion"];</code>
@@ -303,4 +306,16 @@ public interface GenerateResponseOrBuilder extends
    * @return The contextItemsUsed.
    */
   int getContextItemsUsed();
+
+  /**
+   * <pre>
+   * Set when a semantic cache hit answered: the cosine similarity (0 to 1] between this request's prose and
+   * that of the cached request whose answer this is (cache_hit is then true as well). 0 for every other answer,
+   * exact cache hits included.
+   * </pre>
+   *
+   * <code>double cache_similarity = 16 [json_name = "cacheSimilarity"];</code>
+   * @return The cacheSimilarity.
+   */
+  double getCacheSimilarity();
 }

@@ -156,91 +156,93 @@ public final class GenerationProto {
       "kens\030\002 \001(\rR\014outputTokens\022.\n\023cached_input" +
       "_tokens\030\003 \001(\rR\021cachedInputTokens\022\031\n\010cost" +
       "_usd\030\004 \001(\001R\007costUsd\022\034\n\testimated\030\005 \001(\010R\t" +
-      "estimated\"\270\001\n\007Attempt\022\024\n\005model\030\001 \001(\tR\005mo" +
+      "estimated\"\326\001\n\007Attempt\022\024\n\005model\030\001 \001(\tR\005mo" +
       "del\022\032\n\010provider\030\002 \001(\tR\010provider\0229\n\007outco" +
       "me\030\003 \001(\0162\037.orchestrator.v1.AttemptOutcom" +
       "eR\007outcome\022!\n\014error_reason\030\004 \001(\tR\013errorR" +
-      "eason\022\035\n\nlatency_ms\030\005 \001(\001R\tlatencyMs\"\325\004\n" +
-      "\020GenerateResponse\022\035\n\nrequest_id\030\001 \001(\tR\tr" +
-      "equestId\022\022\n\004text\030\002 \001(\tR\004text\0226\n\nstructur" +
-      "ed\030\003 \001(\0132\026.google.protobuf.ValueR\nstruct" +
-      "ured\022\022\n\004code\030\004 \001(\tR\004code\022\024\n\005model\030\005 \001(\tR" +
-      "\005model\022\032\n\010provider\030\006 \001(\tR\010provider\022,\n\005us" +
-      "age\030\007 \001(\0132\026.orchestrator.v1.UsageR\005usage" +
-      "\022B\n\rfinish_reason\030\010 \001(\0162\035.orchestrator.v" +
-      "1.FinishReasonR\014finishReason\022\033\n\tcache_hi" +
-      "t\030\t \001(\010R\010cacheHit\0224\n\010attempts\030\n \003(\0132\030.or" +
-      "chestrator.v1.AttemptR\010attempts\022\035\n\nlaten" +
-      "cy_ms\030\013 \001(\001R\tlatencyMs\022\037\n\013template_id\030\014 " +
-      "\001(\tR\ntemplateId\022)\n\020template_version\030\r \001(" +
-      "\tR\017templateVersion\0222\n\025context_items_drop" +
-      "ped\030\016 \001(\rR\023contextItemsDropped\022,\n\022contex" +
-      "t_items_used\030\017 \001(\rR\020contextItemsUsed\"^\n\013" +
-      "StreamStart\022\035\n\nrequest_id\030\001 \001(\tR\trequest" +
-      "Id\022\024\n\005model\030\002 \001(\tR\005model\022\032\n\010provider\030\003 \001" +
-      "(\tR\010provider\"!\n\013StreamDelta\022\022\n\004text\030\001 \001(" +
-      "\tR\004text\"\310\001\n\026StreamGenerateResponse\0224\n\005st" +
-      "art\030\001 \001(\0132\034.orchestrator.v1.StreamStartH" +
-      "\000R\005start\0224\n\005delta\030\002 \001(\0132\034.orchestrator.v" +
-      "1.StreamDeltaH\000R\005delta\0229\n\005final\030\003 \001(\0132!." +
-      "orchestrator.v1.GenerateResponseH\000R\005fina" +
-      "lB\007\n\005event\"t\n\022CountTokensRequest\022\024\n\005mode" +
-      "l\030\001 \001(\tR\005model\0224\n\010messages\030\002 \003(\0132\030.orche" +
-      "strator.v1.MessageR\010messages\022\022\n\004text\030\003 \001" +
-      "(\tR\004text\"j\n\023CountTokensResponse\022\037\n\013token" +
-      "_count\030\001 \001(\rR\ntokenCount\022\024\n\005model\030\002 \001(\tR" +
-      "\005model\022\034\n\testimated\030\003 \001(\010R\testimated\"\023\n\021" +
-      "ListModelsRequest\"\214\004\n\tModelInfo\022\022\n\004name\030" +
-      "\001 \001(\tR\004name\022\032\n\010provider\030\002 \001(\tR\010provider\022" +
-      "%\n\016context_window\030\003 \001(\rR\rcontextWindow\022*" +
-      "\n\021max_output_tokens\030\004 \001(\rR\017maxOutputToke" +
-      "ns\022@\n\035input_cost_per_million_tokens\030\005 \001(" +
-      "\001R\031inputCostPerMillionTokens\022B\n\036output_c" +
-      "ost_per_million_tokens\030\006 \001(\001R\032outputCost" +
-      "PerMillionTokens\022M\n$cached_input_cost_pe" +
-      "r_million_tokens\030\007 \001(\001R\037cachedInputCostP" +
-      "erMillionTokens\022\"\n\014capabilities\030\010 \003(\tR\014c" +
-      "apabilities\022\030\n\007aliases\030\t \003(\tR\007aliases\022B\n" +
-      "\rcircuit_state\030\n \001(\0162\035.orchestrator.v1.C" +
-      "ircuitStateR\014circuitState\022%\n\016upstream_mo" +
-      "del\030\013 \001(\tR\rupstreamModel\"H\n\022ListModelsRe" +
-      "sponse\0222\n\006models\030\001 \003(\0132\032.orchestrator.v1" +
-      ".ModelInfoR\006models*\221\001\n\014OutputFormat\022\035\n\031O" +
-      "UTPUT_FORMAT_UNSPECIFIED\020\000\022\026\n\022OUTPUT_FOR" +
-      "MAT_TEXT\020\001\022\026\n\022OUTPUT_FORMAT_JSON\020\002\022\026\n\022OU" +
-      "TPUT_FORMAT_CODE\020\003\022\032\n\026OUTPUT_FORMAT_MARK" +
-      "DOWN\020\004*\201\001\n\014FinishReason\022\035\n\031FINISH_REASON" +
-      "_UNSPECIFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030" +
-      "\n\024FINISH_REASON_LENGTH\020\002\022 \n\034FINISH_REASO" +
-      "N_CONTENT_FILTER\020\003*t\n\013CachePolicy\022\034\n\030CAC" +
-      "HE_POLICY_UNSPECIFIED\020\000\022\024\n\020CACHE_POLICY_" +
-      "USE\020\001\022\027\n\023CACHE_POLICY_BYPASS\020\002\022\030\n\024CACHE_" +
-      "POLICY_REFRESH\020\003*\215\001\n\016AttemptOutcome\022\037\n\033A" +
-      "TTEMPT_OUTCOME_UNSPECIFIED\020\000\022\033\n\027ATTEMPT_" +
-      "OUTCOME_SUCCESS\020\001\022\031\n\025ATTEMPT_OUTCOME_ERR" +
-      "OR\020\002\022\"\n\036ATTEMPT_OUTCOME_INVALID_OUTPUT\020\003" +
-      "*\216\001\n\017ContextStrategy\022 \n\034CONTEXT_STRATEGY" +
-      "_UNSPECIFIED\020\000\022\036\n\032CONTEXT_STRATEGY_RELEV" +
-      "ANCE\020\001\022\034\n\030CONTEXT_STRATEGY_RECENCY\020\002\022\033\n\027" +
-      "CONTEXT_STRATEGY_HYBRID\020\003*|\n\014CircuitStat" +
-      "e\022\035\n\031CIRCUIT_STATE_UNSPECIFIED\020\000\022\030\n\024CIRC" +
-      "UIT_STATE_CLOSED\020\001\022\026\n\022CIRCUIT_STATE_OPEN" +
-      "\020\002\022\033\n\027CIRCUIT_STATE_HALF_OPEN\020\0032\364\002\n\021Gene" +
-      "rationService\022O\n\010Generate\022 .orchestrator" +
-      ".v1.GenerateRequest\032!.orchestrator.v1.Ge" +
-      "nerateResponse\022]\n\016StreamGenerate\022 .orche" +
-      "strator.v1.GenerateRequest\032\'.orchestrato" +
-      "r.v1.StreamGenerateResponse0\001\022X\n\013CountTo" +
-      "kens\022#.orchestrator.v1.CountTokensReques" +
-      "t\032$.orchestrator.v1.CountTokensResponse\022" +
-      "U\n\nListModels\022\".orchestrator.v1.ListMode" +
-      "lsRequest\032#.orchestrator.v1.ListModelsRe" +
-      "sponseB\337\001\n\027dev.llm.orchestrator.v1B\017Gene" +
-      "rationProtoP\001ZVgithub.com/llm-orchestrat" +
-      "or/orchestrator/clients/go/gen/orchestra" +
-      "tor/v1;orchestratorv1\242\002\003OXX\252\002\017Orchestrat" +
-      "or.V1\312\002\017Orchestrator\\V1\342\002\033Orchestrator\\V" +
-      "1\\GPBMetadata\352\002\020Orchestrator::V1b\006proto3"
+      "eason\022\035\n\nlatency_ms\030\005 \001(\001R\tlatencyMs\022\034\n\t" +
+      "validator\030\006 \001(\tR\tvalidator\"\200\005\n\020GenerateR" +
+      "esponse\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\022" +
+      "\n\004text\030\002 \001(\tR\004text\0226\n\nstructured\030\003 \001(\0132\026" +
+      ".google.protobuf.ValueR\nstructured\022\022\n\004co" +
+      "de\030\004 \001(\tR\004code\022\024\n\005model\030\005 \001(\tR\005model\022\032\n\010" +
+      "provider\030\006 \001(\tR\010provider\022,\n\005usage\030\007 \001(\0132" +
+      "\026.orchestrator.v1.UsageR\005usage\022B\n\rfinish" +
+      "_reason\030\010 \001(\0162\035.orchestrator.v1.FinishRe" +
+      "asonR\014finishReason\022\033\n\tcache_hit\030\t \001(\010R\010c" +
+      "acheHit\0224\n\010attempts\030\n \003(\0132\030.orchestrator" +
+      ".v1.AttemptR\010attempts\022\035\n\nlatency_ms\030\013 \001(" +
+      "\001R\tlatencyMs\022\037\n\013template_id\030\014 \001(\tR\ntempl" +
+      "ateId\022)\n\020template_version\030\r \001(\tR\017templat" +
+      "eVersion\0222\n\025context_items_dropped\030\016 \001(\rR" +
+      "\023contextItemsDropped\022,\n\022context_items_us" +
+      "ed\030\017 \001(\rR\020contextItemsUsed\022)\n\020cache_simi" +
+      "larity\030\020 \001(\001R\017cacheSimilarity\"^\n\013StreamS" +
+      "tart\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\024\n\005m" +
+      "odel\030\002 \001(\tR\005model\022\032\n\010provider\030\003 \001(\tR\010pro" +
+      "vider\"!\n\013StreamDelta\022\022\n\004text\030\001 \001(\tR\004text" +
+      "\"\310\001\n\026StreamGenerateResponse\0224\n\005start\030\001 \001" +
+      "(\0132\034.orchestrator.v1.StreamStartH\000R\005star" +
+      "t\0224\n\005delta\030\002 \001(\0132\034.orchestrator.v1.Strea" +
+      "mDeltaH\000R\005delta\0229\n\005final\030\003 \001(\0132!.orchest" +
+      "rator.v1.GenerateResponseH\000R\005finalB\007\n\005ev" +
+      "ent\"t\n\022CountTokensRequest\022\024\n\005model\030\001 \001(\t" +
+      "R\005model\0224\n\010messages\030\002 \003(\0132\030.orchestrator" +
+      ".v1.MessageR\010messages\022\022\n\004text\030\003 \001(\tR\004tex" +
+      "t\"j\n\023CountTokensResponse\022\037\n\013token_count\030" +
+      "\001 \001(\rR\ntokenCount\022\024\n\005model\030\002 \001(\tR\005model\022" +
+      "\034\n\testimated\030\003 \001(\010R\testimated\"\023\n\021ListMod" +
+      "elsRequest\"\214\004\n\tModelInfo\022\022\n\004name\030\001 \001(\tR\004" +
+      "name\022\032\n\010provider\030\002 \001(\tR\010provider\022%\n\016cont" +
+      "ext_window\030\003 \001(\rR\rcontextWindow\022*\n\021max_o" +
+      "utput_tokens\030\004 \001(\rR\017maxOutputTokens\022@\n\035i" +
+      "nput_cost_per_million_tokens\030\005 \001(\001R\031inpu" +
+      "tCostPerMillionTokens\022B\n\036output_cost_per" +
+      "_million_tokens\030\006 \001(\001R\032outputCostPerMill" +
+      "ionTokens\022M\n$cached_input_cost_per_milli" +
+      "on_tokens\030\007 \001(\001R\037cachedInputCostPerMilli" +
+      "onTokens\022\"\n\014capabilities\030\010 \003(\tR\014capabili" +
+      "ties\022\030\n\007aliases\030\t \003(\tR\007aliases\022B\n\rcircui" +
+      "t_state\030\n \001(\0162\035.orchestrator.v1.CircuitS" +
+      "tateR\014circuitState\022%\n\016upstream_model\030\013 \001" +
+      "(\tR\rupstreamModel\"H\n\022ListModelsResponse\022" +
+      "2\n\006models\030\001 \003(\0132\032.orchestrator.v1.ModelI" +
+      "nfoR\006models*\221\001\n\014OutputFormat\022\035\n\031OUTPUT_F" +
+      "ORMAT_UNSPECIFIED\020\000\022\026\n\022OUTPUT_FORMAT_TEX" +
+      "T\020\001\022\026\n\022OUTPUT_FORMAT_JSON\020\002\022\026\n\022OUTPUT_FO" +
+      "RMAT_CODE\020\003\022\032\n\026OUTPUT_FORMAT_MARKDOWN\020\004*" +
+      "\201\001\n\014FinishReason\022\035\n\031FINISH_REASON_UNSPEC" +
+      "IFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINIS" +
+      "H_REASON_LENGTH\020\002\022 \n\034FINISH_REASON_CONTE" +
+      "NT_FILTER\020\003*t\n\013CachePolicy\022\034\n\030CACHE_POLI" +
+      "CY_UNSPECIFIED\020\000\022\024\n\020CACHE_POLICY_USE\020\001\022\027" +
+      "\n\023CACHE_POLICY_BYPASS\020\002\022\030\n\024CACHE_POLICY_" +
+      "REFRESH\020\003*\215\001\n\016AttemptOutcome\022\037\n\033ATTEMPT_" +
+      "OUTCOME_UNSPECIFIED\020\000\022\033\n\027ATTEMPT_OUTCOME" +
+      "_SUCCESS\020\001\022\031\n\025ATTEMPT_OUTCOME_ERROR\020\002\022\"\n" +
+      "\036ATTEMPT_OUTCOME_INVALID_OUTPUT\020\003*\216\001\n\017Co" +
+      "ntextStrategy\022 \n\034CONTEXT_STRATEGY_UNSPEC" +
+      "IFIED\020\000\022\036\n\032CONTEXT_STRATEGY_RELEVANCE\020\001\022" +
+      "\034\n\030CONTEXT_STRATEGY_RECENCY\020\002\022\033\n\027CONTEXT" +
+      "_STRATEGY_HYBRID\020\003*|\n\014CircuitState\022\035\n\031CI" +
+      "RCUIT_STATE_UNSPECIFIED\020\000\022\030\n\024CIRCUIT_STA" +
+      "TE_CLOSED\020\001\022\026\n\022CIRCUIT_STATE_OPEN\020\002\022\033\n\027C" +
+      "IRCUIT_STATE_HALF_OPEN\020\0032\364\002\n\021GenerationS" +
+      "ervice\022O\n\010Generate\022 .orchestrator.v1.Gen" +
+      "erateRequest\032!.orchestrator.v1.GenerateR" +
+      "esponse\022]\n\016StreamGenerate\022 .orchestrator" +
+      ".v1.GenerateRequest\032\'.orchestrator.v1.St" +
+      "reamGenerateResponse0\001\022X\n\013CountTokens\022#." +
+      "orchestrator.v1.CountTokensRequest\032$.orc" +
+      "hestrator.v1.CountTokensResponse\022U\n\nList" +
+      "Models\022\".orchestrator.v1.ListModelsReque" +
+      "st\032#.orchestrator.v1.ListModelsResponseB" +
+      "\337\001\n\027dev.llm.orchestrator.v1B\017GenerationP" +
+      "rotoP\001ZVgithub.com/llm-orchestrator/orch" +
+      "estrator/clients/go/gen/orchestrator/v1;" +
+      "orchestratorv1\242\002\003OXX\252\002\017Orchestrator.V1\312\002" +
+      "\017Orchestrator\\V1\342\002\033Orchestrator\\V1\\GPBMe" +
+      "tadata\352\002\020Orchestrator::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -295,13 +297,13 @@ public final class GenerationProto {
     internal_static_orchestrator_v1_Attempt_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_Attempt_descriptor,
-        new java.lang.String[] { "Model", "Provider", "Outcome", "ErrorReason", "LatencyMs", });
+        new java.lang.String[] { "Model", "Provider", "Outcome", "ErrorReason", "LatencyMs", "Validator", });
     internal_static_orchestrator_v1_GenerateResponse_descriptor =
       getDescriptor().getMessageTypes().get(7);
     internal_static_orchestrator_v1_GenerateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_GenerateResponse_descriptor,
-        new java.lang.String[] { "RequestId", "Text", "Structured", "Code", "Model", "Provider", "Usage", "FinishReason", "CacheHit", "Attempts", "LatencyMs", "TemplateId", "TemplateVersion", "ContextItemsDropped", "ContextItemsUsed", });
+        new java.lang.String[] { "RequestId", "Text", "Structured", "Code", "Model", "Provider", "Usage", "FinishReason", "CacheHit", "Attempts", "LatencyMs", "TemplateId", "TemplateVersion", "ContextItemsDropped", "ContextItemsUsed", "CacheSimilarity", });
     internal_static_orchestrator_v1_StreamStart_descriptor =
       getDescriptor().getMessageTypes().get(8);
     internal_static_orchestrator_v1_StreamStart_fieldAccessorTable = new

@@ -25,6 +25,7 @@ private static final long serialVersionUID = 0L;
     model_ = "";
     context_ = java.util.Collections.emptyList();
     contextStrategy_ = 0;
+    taskType_ = "";
   }
 
   @java.lang.Override
@@ -351,6 +352,53 @@ private static final long serialVersionUID = 0L;
     return maxOutputTokens_;
   }
 
+  public static final int TASK_TYPE_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object taskType_ = "";
+  /**
+   * <pre>
+   * Task type whose answer checks to list in the response (`validators`); empty lists none.
+   * </pre>
+   *
+   * <code>string task_type = 5 [json_name = "taskType"];</code>
+   * @return The taskType.
+   */
+  @java.lang.Override
+  public java.lang.String getTaskType() {
+    java.lang.Object ref = taskType_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      taskType_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Task type whose answer checks to list in the response (`validators`); empty lists none.
+   * </pre>
+   *
+   * <code>string task_type = 5 [json_name = "taskType"];</code>
+   * @return The bytes for taskType.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getTaskTypeBytes() {
+    java.lang.Object ref = taskType_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      taskType_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -376,6 +424,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, model_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(taskType_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, taskType_);
     }
     for (int i = 0; i < context_.size(); i++) {
       output.writeMessage(10, context_.get(i));
@@ -407,6 +458,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, model_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(taskType_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, taskType_);
     }
     for (int i = 0; i < context_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
@@ -454,6 +508,8 @@ private static final long serialVersionUID = 0L;
       if (getMaxOutputTokens()
           != other.getMaxOutputTokens()) return false;
     }
+    if (!getTaskType()
+        .equals(other.getTaskType())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -485,6 +541,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MAX_OUTPUT_TOKENS_FIELD_NUMBER;
       hash = (53 * hash) + getMaxOutputTokens();
     }
+    hash = (37 * hash) + TASK_TYPE_FIELD_NUMBER;
+    hash = (53 * hash) + getTaskType().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -635,6 +693,7 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000010);
       contextStrategy_ = 0;
       maxOutputTokens_ = 0;
+      taskType_ = "";
       return this;
     }
 
@@ -702,6 +761,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.maxOutputTokens_ = maxOutputTokens_;
         to_bitField0_ |= 0x00000001;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.taskType_ = taskType_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -800,6 +862,11 @@ private static final long serialVersionUID = 0L;
       if (other.hasMaxOutputTokens()) {
         setMaxOutputTokens(other.getMaxOutputTokens());
       }
+      if (!other.getTaskType().isEmpty()) {
+        taskType_ = other.taskType_;
+        bitField0_ |= 0x00000080;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -848,6 +915,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 42: {
+              taskType_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 42
             case 82: {
               dev.llm.orchestrator.v1.ContextItem m =
                   input.readMessage(
@@ -1774,6 +1846,98 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxOutputTokens() {
       bitField0_ = (bitField0_ & ~0x00000040);
       maxOutputTokens_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object taskType_ = "";
+    /**
+     * <pre>
+     * Task type whose answer checks to list in the response (`validators`); empty lists none.
+     * </pre>
+     *
+     * <code>string task_type = 5 [json_name = "taskType"];</code>
+     * @return The taskType.
+     */
+    public java.lang.String getTaskType() {
+      java.lang.Object ref = taskType_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        taskType_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Task type whose answer checks to list in the response (`validators`); empty lists none.
+     * </pre>
+     *
+     * <code>string task_type = 5 [json_name = "taskType"];</code>
+     * @return The bytes for taskType.
+     */
+    public com.google.protobuf.ByteString
+        getTaskTypeBytes() {
+      java.lang.Object ref = taskType_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        taskType_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Task type whose answer checks to list in the response (`validators`); empty lists none.
+     * </pre>
+     *
+     * <code>string task_type = 5 [json_name = "taskType"];</code>
+     * @param value The taskType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTaskType(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      taskType_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Task type whose answer checks to list in the response (`validators`); empty lists none.
+     * </pre>
+     *
+     * <code>string task_type = 5 [json_name = "taskType"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTaskType() {
+      taskType_ = getDefaultInstance().getTaskType();
+      bitField0_ = (bitField0_ & ~0x00000080);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Task type whose answer checks to list in the response (`validators`); empty lists none.
+     * </pre>
+     *
+     * <code>string task_type = 5 [json_name = "taskType"];</code>
+     * @param value The bytes for taskType to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTaskTypeBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      taskType_ = value;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }

@@ -180,4 +180,24 @@ public interface RenderTemplateRequestOrBuilder extends
    * @return The maxOutputTokens.
    */
   int getMaxOutputTokens();
+
+  /**
+   * <pre>
+   * Task type whose answer checks to list in the response (`validators`); empty lists none.
+   * </pre>
+   *
+   * <code>string task_type = 5 [json_name = "taskType"];</code>
+   * @return The taskType.
+   */
+  java.lang.String getTaskType();
+  /**
+   * <pre>
+   * Task type whose answer checks to list in the response (`validators`); empty lists none.
+   * </pre>
+   *
+   * <code>string task_type = 5 [json_name = "taskType"];</code>
+   * @return The bytes for taskType.
+   */
+  com.google.protobuf.ByteString
+      getTaskTypeBytes();
 }

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     messages_ = java.util.Collections.emptyList();
     model_ = "";
     version_ = "";
+    validators_ = java.util.Collections.emptyList();
     contextItems_ = java.util.Collections.emptyList();
   }
 
@@ -236,6 +237,72 @@ private static final long serialVersionUID = 0L;
     return tokenCountEstimated_;
   }
 
+  public static final int VALIDATORS_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.llm.orchestrator.v1.ValidatorInfo> validators_;
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.llm.orchestrator.v1.ValidatorInfo> getValidatorsList() {
+    return validators_;
+  }
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.llm.orchestrator.v1.ValidatorInfoOrBuilder> 
+      getValidatorsOrBuilderList() {
+    return validators_;
+  }
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  @java.lang.Override
+  public int getValidatorsCount() {
+    return validators_.size();
+  }
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  @java.lang.Override
+  public dev.llm.orchestrator.v1.ValidatorInfo getValidators(int index) {
+    return validators_.get(index);
+  }
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  @java.lang.Override
+  public dev.llm.orchestrator.v1.ValidatorInfoOrBuilder getValidatorsOrBuilder(
+      int index) {
+    return validators_.get(index);
+  }
+
   public static final int CONTEXT_ITEMS_FIELD_NUMBER = 10;
   @SuppressWarnings("serial")
   private java.util.List<dev.llm.orchestrator.v1.ContextItemReport> contextItems_;
@@ -326,6 +393,9 @@ private static final long serialVersionUID = 0L;
     if (tokenCountEstimated_ != false) {
       output.writeBool(5, tokenCountEstimated_);
     }
+    for (int i = 0; i < validators_.size(); i++) {
+      output.writeMessage(6, validators_.get(i));
+    }
     for (int i = 0; i < contextItems_.size(); i++) {
       output.writeMessage(10, contextItems_.get(i));
     }
@@ -356,6 +426,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(5, tokenCountEstimated_);
     }
+    for (int i = 0; i < validators_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(6, validators_.get(i));
+    }
     for (int i = 0; i < contextItems_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(10, contextItems_.get(i));
@@ -385,6 +459,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getVersion())) return false;
     if (getTokenCountEstimated()
         != other.getTokenCountEstimated()) return false;
+    if (!getValidatorsList()
+        .equals(other.getValidatorsList())) return false;
     if (!getContextItemsList()
         .equals(other.getContextItemsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
@@ -411,6 +487,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + TOKEN_COUNT_ESTIMATED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getTokenCountEstimated());
+    if (getValidatorsCount() > 0) {
+      hash = (37 * hash) + VALIDATORS_FIELD_NUMBER;
+      hash = (53 * hash) + getValidatorsList().hashCode();
+    }
     if (getContextItemsCount() > 0) {
       hash = (37 * hash) + CONTEXT_ITEMS_FIELD_NUMBER;
       hash = (53 * hash) + getContextItemsList().hashCode();
@@ -559,13 +639,20 @@ private static final long serialVersionUID = 0L;
       model_ = "";
       version_ = "";
       tokenCountEstimated_ = false;
+      if (validatorsBuilder_ == null) {
+        validators_ = java.util.Collections.emptyList();
+      } else {
+        validators_ = null;
+        validatorsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000020);
       if (contextItemsBuilder_ == null) {
         contextItems_ = java.util.Collections.emptyList();
       } else {
         contextItems_ = null;
         contextItemsBuilder_.clear();
       }
-      bitField0_ = (bitField0_ & ~0x00000020);
+      bitField0_ = (bitField0_ & ~0x00000040);
       return this;
     }
 
@@ -608,10 +695,19 @@ private static final long serialVersionUID = 0L;
       } else {
         result.messages_ = messagesBuilder_.build();
       }
-      if (contextItemsBuilder_ == null) {
+      if (validatorsBuilder_ == null) {
         if (((bitField0_ & 0x00000020) != 0)) {
-          contextItems_ = java.util.Collections.unmodifiableList(contextItems_);
+          validators_ = java.util.Collections.unmodifiableList(validators_);
           bitField0_ = (bitField0_ & ~0x00000020);
+        }
+        result.validators_ = validators_;
+      } else {
+        result.validators_ = validatorsBuilder_.build();
+      }
+      if (contextItemsBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0)) {
+          contextItems_ = java.util.Collections.unmodifiableList(contextItems_);
+          bitField0_ = (bitField0_ & ~0x00000040);
         }
         result.contextItems_ = contextItems_;
       } else {
@@ -721,11 +817,37 @@ private static final long serialVersionUID = 0L;
       if (other.getTokenCountEstimated() != false) {
         setTokenCountEstimated(other.getTokenCountEstimated());
       }
+      if (validatorsBuilder_ == null) {
+        if (!other.validators_.isEmpty()) {
+          if (validators_.isEmpty()) {
+            validators_ = other.validators_;
+            bitField0_ = (bitField0_ & ~0x00000020);
+          } else {
+            ensureValidatorsIsMutable();
+            validators_.addAll(other.validators_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.validators_.isEmpty()) {
+          if (validatorsBuilder_.isEmpty()) {
+            validatorsBuilder_.dispose();
+            validatorsBuilder_ = null;
+            validators_ = other.validators_;
+            bitField0_ = (bitField0_ & ~0x00000020);
+            validatorsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getValidatorsFieldBuilder() : null;
+          } else {
+            validatorsBuilder_.addAllMessages(other.validators_);
+          }
+        }
+      }
       if (contextItemsBuilder_ == null) {
         if (!other.contextItems_.isEmpty()) {
           if (contextItems_.isEmpty()) {
             contextItems_ = other.contextItems_;
-            bitField0_ = (bitField0_ & ~0x00000020);
+            bitField0_ = (bitField0_ & ~0x00000040);
           } else {
             ensureContextItemsIsMutable();
             contextItems_.addAll(other.contextItems_);
@@ -738,7 +860,7 @@ private static final long serialVersionUID = 0L;
             contextItemsBuilder_.dispose();
             contextItemsBuilder_ = null;
             contextItems_ = other.contextItems_;
-            bitField0_ = (bitField0_ & ~0x00000020);
+            bitField0_ = (bitField0_ & ~0x00000040);
             contextItemsBuilder_ = 
               com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
                  getContextItemsFieldBuilder() : null;
@@ -806,6 +928,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 50: {
+              dev.llm.orchestrator.v1.ValidatorInfo m =
+                  input.readMessage(
+                      dev.llm.orchestrator.v1.ValidatorInfo.parser(),
+                      extensionRegistry);
+              if (validatorsBuilder_ == null) {
+                ensureValidatorsIsMutable();
+                validators_.add(m);
+              } else {
+                validatorsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 50
             case 82: {
               dev.llm.orchestrator.v1.ContextItemReport m =
                   input.readMessage(
@@ -1420,12 +1555,342 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
+    private java.util.List<dev.llm.orchestrator.v1.ValidatorInfo> validators_ =
+      java.util.Collections.emptyList();
+    private void ensureValidatorsIsMutable() {
+      if (!((bitField0_ & 0x00000020) != 0)) {
+        validators_ = new java.util.ArrayList<dev.llm.orchestrator.v1.ValidatorInfo>(validators_);
+        bitField0_ |= 0x00000020;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.llm.orchestrator.v1.ValidatorInfo, dev.llm.orchestrator.v1.ValidatorInfo.Builder, dev.llm.orchestrator.v1.ValidatorInfoOrBuilder> validatorsBuilder_;
+
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public java.util.List<dev.llm.orchestrator.v1.ValidatorInfo> getValidatorsList() {
+      if (validatorsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(validators_);
+      } else {
+        return validatorsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public int getValidatorsCount() {
+      if (validatorsBuilder_ == null) {
+        return validators_.size();
+      } else {
+        return validatorsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public dev.llm.orchestrator.v1.ValidatorInfo getValidators(int index) {
+      if (validatorsBuilder_ == null) {
+        return validators_.get(index);
+      } else {
+        return validatorsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder setValidators(
+        int index, dev.llm.orchestrator.v1.ValidatorInfo value) {
+      if (validatorsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureValidatorsIsMutable();
+        validators_.set(index, value);
+        onChanged();
+      } else {
+        validatorsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder setValidators(
+        int index, dev.llm.orchestrator.v1.ValidatorInfo.Builder builderForValue) {
+      if (validatorsBuilder_ == null) {
+        ensureValidatorsIsMutable();
+        validators_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        validatorsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder addValidators(dev.llm.orchestrator.v1.ValidatorInfo value) {
+      if (validatorsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureValidatorsIsMutable();
+        validators_.add(value);
+        onChanged();
+      } else {
+        validatorsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder addValidators(
+        int index, dev.llm.orchestrator.v1.ValidatorInfo value) {
+      if (validatorsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureValidatorsIsMutable();
+        validators_.add(index, value);
+        onChanged();
+      } else {
+        validatorsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder addValidators(
+        dev.llm.orchestrator.v1.ValidatorInfo.Builder builderForValue) {
+      if (validatorsBuilder_ == null) {
+        ensureValidatorsIsMutable();
+        validators_.add(builderForValue.build());
+        onChanged();
+      } else {
+        validatorsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder addValidators(
+        int index, dev.llm.orchestrator.v1.ValidatorInfo.Builder builderForValue) {
+      if (validatorsBuilder_ == null) {
+        ensureValidatorsIsMutable();
+        validators_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        validatorsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder addAllValidators(
+        java.lang.Iterable<? extends dev.llm.orchestrator.v1.ValidatorInfo> values) {
+      if (validatorsBuilder_ == null) {
+        ensureValidatorsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, validators_);
+        onChanged();
+      } else {
+        validatorsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder clearValidators() {
+      if (validatorsBuilder_ == null) {
+        validators_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000020);
+        onChanged();
+      } else {
+        validatorsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public Builder removeValidators(int index) {
+      if (validatorsBuilder_ == null) {
+        ensureValidatorsIsMutable();
+        validators_.remove(index);
+        onChanged();
+      } else {
+        validatorsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public dev.llm.orchestrator.v1.ValidatorInfo.Builder getValidatorsBuilder(
+        int index) {
+      return getValidatorsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public dev.llm.orchestrator.v1.ValidatorInfoOrBuilder getValidatorsOrBuilder(
+        int index) {
+      if (validatorsBuilder_ == null) {
+        return validators_.get(index);  } else {
+        return validatorsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public java.util.List<? extends dev.llm.orchestrator.v1.ValidatorInfoOrBuilder> 
+         getValidatorsOrBuilderList() {
+      if (validatorsBuilder_ != null) {
+        return validatorsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(validators_);
+      }
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public dev.llm.orchestrator.v1.ValidatorInfo.Builder addValidatorsBuilder() {
+      return getValidatorsFieldBuilder().addBuilder(
+          dev.llm.orchestrator.v1.ValidatorInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public dev.llm.orchestrator.v1.ValidatorInfo.Builder addValidatorsBuilder(
+        int index) {
+      return getValidatorsFieldBuilder().addBuilder(
+          index, dev.llm.orchestrator.v1.ValidatorInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The checks the request's task_type applies to every answer, in the order they run; a failed check
+     * re-asks the model with its message, then falls back (see Attempt.validator).
+     * </pre>
+     *
+     * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+     */
+    public java.util.List<dev.llm.orchestrator.v1.ValidatorInfo.Builder> 
+         getValidatorsBuilderList() {
+      return getValidatorsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.llm.orchestrator.v1.ValidatorInfo, dev.llm.orchestrator.v1.ValidatorInfo.Builder, dev.llm.orchestrator.v1.ValidatorInfoOrBuilder> 
+        getValidatorsFieldBuilder() {
+      if (validatorsBuilder_ == null) {
+        validatorsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.llm.orchestrator.v1.ValidatorInfo, dev.llm.orchestrator.v1.ValidatorInfo.Builder, dev.llm.orchestrator.v1.ValidatorInfoOrBuilder>(
+                validators_,
+                ((bitField0_ & 0x00000020) != 0),
+                getParentForChildren(),
+                isClean());
+        validators_ = null;
+      }
+      return validatorsBuilder_;
+    }
+
     private java.util.List<dev.llm.orchestrator.v1.ContextItemReport> contextItems_ =
       java.util.Collections.emptyList();
     private void ensureContextItemsIsMutable() {
-      if (!((bitField0_ & 0x00000020) != 0)) {
+      if (!((bitField0_ & 0x00000040) != 0)) {
         contextItems_ = new java.util.ArrayList<dev.llm.orchestrator.v1.ContextItemReport>(contextItems_);
-        bitField0_ |= 0x00000020;
+        bitField0_ |= 0x00000040;
        }
     }
 
@@ -1619,7 +2084,7 @@ private static final long serialVersionUID = 0L;
     public Builder clearContextItems() {
       if (contextItemsBuilder_ == null) {
         contextItems_ = java.util.Collections.emptyList();
-        bitField0_ = (bitField0_ & ~0x00000020);
+        bitField0_ = (bitField0_ & ~0x00000040);
         onChanged();
       } else {
         contextItemsBuilder_.clear();
@@ -1724,7 +2189,7 @@ private static final long serialVersionUID = 0L;
         contextItemsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
             dev.llm.orchestrator.v1.ContextItemReport, dev.llm.orchestrator.v1.ContextItemReport.Builder, dev.llm.orchestrator.v1.ContextItemReportOrBuilder>(
                 contextItems_,
-                ((bitField0_ & 0x00000020) != 0),
+                ((bitField0_ & 0x00000040) != 0),
                 getParentForChildren(),
                 isClean());
         contextItems_ = null;

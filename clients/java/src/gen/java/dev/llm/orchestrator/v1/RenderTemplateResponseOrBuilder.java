@@ -113,6 +113,55 @@ public interface RenderTemplateResponseOrBuilder extends
 
   /**
    * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  java.util.List<dev.llm.orchestrator.v1.ValidatorInfo> 
+      getValidatorsList();
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  dev.llm.orchestrator.v1.ValidatorInfo getValidators(int index);
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  int getValidatorsCount();
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  java.util.List<? extends dev.llm.orchestrator.v1.ValidatorInfoOrBuilder> 
+      getValidatorsOrBuilderList();
+  /**
+   * <pre>
+   * The checks the request's task_type applies to every answer, in the order they run; a failed check
+   * re-asks the model with its message, then falls back (see Attempt.validator).
+   * </pre>
+   *
+   * <code>repeated .orchestrator.v1.ValidatorInfo validators = 6 [json_name = "validators"];</code>
+   */
+  dev.llm.orchestrator.v1.ValidatorInfoOrBuilder getValidatorsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
    * What happened to each context item, in request order.
    * </pre>
    *

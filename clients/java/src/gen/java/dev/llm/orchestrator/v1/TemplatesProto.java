@@ -60,6 +60,11 @@ public final class TemplatesProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_orchestrator_v1_RenderTemplateRequest_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_orchestrator_v1_ValidatorInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_orchestrator_v1_ValidatorInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_orchestrator_v1_ContextItemReport_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -123,7 +128,7 @@ public final class TemplatesProto {
       "~\n\025ListTemplatesResponse\022=\n\ttemplates\030\001 " +
       "\003(\0132\037.orchestrator.v1.PromptTemplateR\tte" +
       "mplates\022&\n\017next_page_token\030\002 \001(\tR\rnextPa" +
-      "geToken\"\353\002\n\025RenderTemplateRequest\022\037\n\013tem" +
+      "geToken\"\210\003\n\025RenderTemplateRequest\022\037\n\013tem" +
       "plate_id\030\001 \001(\tR\ntemplateId\022\030\n\007version\030\002 " +
       "\001(\tR\007version\0225\n\tvariables\030\003 \001(\0132\027.google" +
       ".protobuf.StructR\tvariables\022\024\n\005model\030\004 \001" +
@@ -131,43 +136,48 @@ public final class TemplatesProto {
       "r.v1.ContextItemR\007context\022K\n\020context_str" +
       "ategy\030\013 \001(\0162 .orchestrator.v1.ContextStr" +
       "ategyR\017contextStrategy\022/\n\021max_output_tok" +
-      "ens\030\014 \001(\rH\000R\017maxOutputTokens\210\001\001B\024\n\022_max_" +
-      "output_tokens\"\316\001\n\021ContextItemReport\022\024\n\005i" +
+      "ens\030\014 \001(\rH\000R\017maxOutputTokens\210\001\001\022\033\n\ttask_" +
+      "type\030\005 \001(\tR\010taskTypeB\024\n\022_max_output_toke" +
+      "ns\"Y\n\rValidatorInfo\022\022\n\004name\030\001 \001(\tR\004name\022" +
+      "\022\n\004type\030\002 \001(\tR\004type\022 \n\013description\030\003 \001(\t" +
+      "R\013description\"\316\001\n\021ContextItemReport\022\024\n\005i" +
       "ndex\030\001 \001(\rR\005index\022\026\n\006source\030\002 \001(\tR\006sourc" +
       "e\022\'\n\017relevance_score\030\003 \001(\001R\016relevanceSco" +
       "re\022-\n\022relevance_computed\030\004 \001(\010R\021relevanc" +
       "eComputed\022\022\n\004kept\030\005 \001(\010R\004kept\022\037\n\013token_c" +
-      "ount\030\006 \001(\rR\ntokenCount\"\234\002\n\026RenderTemplat" +
+      "ount\030\006 \001(\rR\ntokenCount\"\334\002\n\026RenderTemplat" +
       "eResponse\0224\n\010messages\030\001 \003(\0132\030.orchestrat" +
       "or.v1.MessageR\010messages\022\037\n\013token_count\030\002" +
       " \001(\rR\ntokenCount\022\024\n\005model\030\003 \001(\tR\005model\022\030" +
       "\n\007version\030\004 \001(\tR\007version\0222\n\025token_count_" +
-      "estimated\030\005 \001(\010R\023tokenCountEstimated\022G\n\r" +
-      "context_items\030\n \003(\0132\".orchestrator.v1.Co" +
-      "ntextItemReportR\014contextItems\"f\n\025DeleteT" +
-      "emplateRequest\022\037\n\013template_id\030\001 \001(\tR\ntem" +
-      "plateId\022\030\n\007version\030\002 \001(\tR\007version\022\022\n\004eta" +
-      "g\030\003 \001(\tR\004etag\"C\n\026DeleteTemplateResponse\022" +
-      ")\n\020deleted_versions\030\001 \003(\tR\017deletedVersio" +
-      "ns2\364\003\n\017TemplateService\022a\n\016CreateTemplate" +
-      "\022&.orchestrator.v1.CreateTemplateRequest" +
-      "\032\'.orchestrator.v1.CreateTemplateRespons" +
-      "e\022X\n\013GetTemplate\022#.orchestrator.v1.GetTe" +
-      "mplateRequest\032$.orchestrator.v1.GetTempl" +
-      "ateResponse\022^\n\rListTemplates\022%.orchestra" +
-      "tor.v1.ListTemplatesRequest\032&.orchestrat" +
-      "or.v1.ListTemplatesResponse\022a\n\016RenderTem" +
-      "plate\022&.orchestrator.v1.RenderTemplateRe" +
-      "quest\032\'.orchestrator.v1.RenderTemplateRe" +
-      "sponse\022a\n\016DeleteTemplate\022&.orchestrator." +
-      "v1.DeleteTemplateRequest\032\'.orchestrator." +
-      "v1.DeleteTemplateResponseB\336\001\n\027dev.llm.or" +
-      "chestrator.v1B\016TemplatesProtoP\001ZVgithub." +
-      "com/llm-orchestrator/orchestrator/client" +
-      "s/go/gen/orchestrator/v1;orchestratorv1\242" +
-      "\002\003OXX\252\002\017Orchestrator.V1\312\002\017Orchestrator\\V" +
-      "1\342\002\033Orchestrator\\V1\\GPBMetadata\352\002\020Orches" +
-      "trator::V1b\006proto3"
+      "estimated\030\005 \001(\010R\023tokenCountEstimated\022>\n\n" +
+      "validators\030\006 \003(\0132\036.orchestrator.v1.Valid" +
+      "atorInfoR\nvalidators\022G\n\rcontext_items\030\n " +
+      "\003(\0132\".orchestrator.v1.ContextItemReportR" +
+      "\014contextItems\"f\n\025DeleteTemplateRequest\022\037" +
+      "\n\013template_id\030\001 \001(\tR\ntemplateId\022\030\n\007versi" +
+      "on\030\002 \001(\tR\007version\022\022\n\004etag\030\003 \001(\tR\004etag\"C\n" +
+      "\026DeleteTemplateResponse\022)\n\020deleted_versi" +
+      "ons\030\001 \003(\tR\017deletedVersions2\364\003\n\017TemplateS" +
+      "ervice\022a\n\016CreateTemplate\022&.orchestrator." +
+      "v1.CreateTemplateRequest\032\'.orchestrator." +
+      "v1.CreateTemplateResponse\022X\n\013GetTemplate" +
+      "\022#.orchestrator.v1.GetTemplateRequest\032$." +
+      "orchestrator.v1.GetTemplateResponse\022^\n\rL" +
+      "istTemplates\022%.orchestrator.v1.ListTempl" +
+      "atesRequest\032&.orchestrator.v1.ListTempla" +
+      "tesResponse\022a\n\016RenderTemplate\022&.orchestr" +
+      "ator.v1.RenderTemplateRequest\032\'.orchestr" +
+      "ator.v1.RenderTemplateResponse\022a\n\016Delete" +
+      "Template\022&.orchestrator.v1.DeleteTemplat" +
+      "eRequest\032\'.orchestrator.v1.DeleteTemplat" +
+      "eResponseB\336\001\n\027dev.llm.orchestrator.v1B\016T" +
+      "emplatesProtoP\001ZVgithub.com/llm-orchestr" +
+      "ator/orchestrator/clients/go/gen/orchest" +
+      "rator/v1;orchestratorv1\242\002\003OXX\252\002\017Orchestr" +
+      "ator.V1\312\002\017Orchestrator\\V1\342\002\033Orchestrator" +
+      "\\V1\\GPBMetadata\352\002\020Orchestrator::V1b\006prot" +
+      "o3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -230,27 +240,33 @@ public final class TemplatesProto {
     internal_static_orchestrator_v1_RenderTemplateRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_RenderTemplateRequest_descriptor,
-        new java.lang.String[] { "TemplateId", "Version", "Variables", "Model", "Context", "ContextStrategy", "MaxOutputTokens", "MaxOutputTokens", });
-    internal_static_orchestrator_v1_ContextItemReport_descriptor =
+        new java.lang.String[] { "TemplateId", "Version", "Variables", "Model", "Context", "ContextStrategy", "MaxOutputTokens", "TaskType", "MaxOutputTokens", });
+    internal_static_orchestrator_v1_ValidatorInfo_descriptor =
       getDescriptor().getMessageTypes().get(9);
+    internal_static_orchestrator_v1_ValidatorInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_orchestrator_v1_ValidatorInfo_descriptor,
+        new java.lang.String[] { "Name", "Type", "Description", });
+    internal_static_orchestrator_v1_ContextItemReport_descriptor =
+      getDescriptor().getMessageTypes().get(10);
     internal_static_orchestrator_v1_ContextItemReport_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_ContextItemReport_descriptor,
         new java.lang.String[] { "Index", "Source", "RelevanceScore", "RelevanceComputed", "Kept", "TokenCount", });
     internal_static_orchestrator_v1_RenderTemplateResponse_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_orchestrator_v1_RenderTemplateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_RenderTemplateResponse_descriptor,
-        new java.lang.String[] { "Messages", "TokenCount", "Model", "Version", "TokenCountEstimated", "ContextItems", });
+        new java.lang.String[] { "Messages", "TokenCount", "Model", "Version", "TokenCountEstimated", "Validators", "ContextItems", });
     internal_static_orchestrator_v1_DeleteTemplateRequest_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_orchestrator_v1_DeleteTemplateRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_DeleteTemplateRequest_descriptor,
         new java.lang.String[] { "TemplateId", "Version", "Etag", });
     internal_static_orchestrator_v1_DeleteTemplateResponse_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_orchestrator_v1_DeleteTemplateResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_orchestrator_v1_DeleteTemplateResponse_descriptor,
