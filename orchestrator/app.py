@@ -30,13 +30,14 @@ from orchestrator.pipeline.singleflight import SingleFlight
 from orchestrator.pipeline.usage import UsageOperations
 from orchestrator.policy.counters import MemoryCounters, RedisCounters
 from orchestrator.policy.quotas import QuotaBook
-from orchestrator.providers import create_provider
+from orchestrator.providers import create_provider, tokens
 from orchestrator.providers.base import Provider
 from orchestrator.providers.embeddings import Embedder, EndpointEmbedder, LocalEmbedder
 from orchestrator.redaction import SECRETS
 from orchestrator.routing.catalog import ModelCatalog
 from orchestrator.routing.router import Router
 from orchestrator.runtime import Runtime, build_runtime, render_limits
+from orchestrator.startup import STARTUP
 from orchestrator.state.cache import CacheBackend, MemoryCache, RedisCache
 from orchestrator.state.holds import SharedHolds
 from orchestrator.state.leases import RedisFlightBoard
@@ -80,7 +81,12 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers: list[Callable[[], Awaitable[None]]] = []
     providers: dict[str, Provider] = {name: create_provider(name, spec) for name, spec in settings.providers.items()}
     closers += [p.aclose for p in providers.values()]
-    await asyncio.gather(*(p.start() for p in providers.values()))
+    with STARTUP.step(_providers_step(settings)):
+        await asyncio.gather(*(p.start() for p in providers.values()))
+    if any(spec.type != "local" for spec in settings.providers.values()):
+        # The first request would otherwise pay for reading the BPE files.
+        with STARTUP.step("loading tokenizer files"):
+            await asyncio.to_thread(tokens.encoding, tokens.DEFAULT_ENCODING)
     shared = None
     if settings.shared_state.redis_url is not None:
         state = settings.shared_state
@@ -92,16 +98,17 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
             state.key_prefix,
         )
         closers.append(shared.aclose)
-    registry = TemplateRegistry(
-        await open_store(settings.templates.store),
-        TemplateCompiler(render_limits(settings)),
-        settings.templates.cache_seconds,
-        settings.templates.stale_serve_seconds,
-    )
-    closers.append(registry.aclose)  # the template workers and the store
-    metrics.watch_template_store(registry.health.counts)
-    if runtime.templates_directory is not None:
-        await load_directory(registry, runtime.templates_directory)
+    with STARTUP.step("loading prompt templates"):
+        registry = TemplateRegistry(
+            await open_store(settings.templates.store),
+            TemplateCompiler(render_limits(settings)),
+            settings.templates.cache_seconds,
+            settings.templates.stale_serve_seconds,
+        )
+        closers.append(registry.aclose)  # the template workers and the store
+        metrics.watch_template_store(registry.health.counts)
+        if runtime.templates_directory is not None:
+            await load_directory(registry, runtime.templates_directory)
     holds = SharedHolds(shared, settings.routing.shared_holds_poll_seconds) if shared is not None else None
     router = Router(ModelCatalog(runtime.models, runtime.default_model), providers, runtime.routing, holds)
     await router.start()
@@ -110,11 +117,13 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     metrics.watch_circuits(models.states)
     cache = _response_cache(runtime, shared, metrics)
     closers.append(cache.aclose)
-    await cache.start()
-    conversations = await open_conversations(settings, shared)
-    closers.append(conversations.aclose)
-    knowledge = await open_knowledge(settings.knowledge.store)
-    closers.append(knowledge.aclose)
+    with STARTUP.step("loading the semantic cache's model" if runtime.cache_rules.semantic else "opening the cache"):
+        await cache.start()
+    with STARTUP.step("opening the conversation and knowledge stores"):
+        conversations = await open_conversations(settings, shared)
+        closers.append(conversations.aclose)
+        knowledge = await open_knowledge(settings.knowledge.store)
+        closers.append(knowledge.aclose)
     quotas = QuotaBook(
         runtime.limits,
         RedisCounters(shared) if shared is not None else MemoryCounters(),
@@ -204,6 +213,11 @@ def _embedder(settings: Settings) -> Embedder:
     provider = settings.providers[semantic.provider or ""]
     key = provider.api_key.get_secret_value() if provider.api_key else ""
     return EndpointEmbedder(provider.base_url, key or "none", semantic.model or "", provider.timeout_seconds)
+
+
+def _providers_step(settings: Settings) -> str:
+    kinds = {spec.type for spec in settings.providers.values()}
+    return "loading the embedded model" if "local" in kinds else "starting providers"
 
 
 def _secret(value: SecretStr | None) -> str:

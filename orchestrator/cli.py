@@ -15,6 +15,7 @@ from orchestrator import logs
 from orchestrator.config import load_settings
 from orchestrator.errors import ConfigError
 from orchestrator.runtime import Runtime, build_runtime, check_templates
+from orchestrator.startup import STARTUP
 
 log = logging.getLogger("orchestrator")
 
@@ -24,7 +25,11 @@ async def serve(runtime: Runtime, port: int | None, metrics_port: int | None) ->
     from orchestrator.telemetry.tracing import TRACING
 
     TRACING.configure_from_env(runtime.settings.telemetry.record_content)
-    server = await OrchestratorServer.create(runtime, port, metrics_port)
+    STARTUP.attach()  # a person at a terminal sees what a long start is doing
+    try:
+        server = await OrchestratorServer.create(runtime, port, metrics_port)
+    finally:
+        STARTUP.detach()
     await server.start()
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []

@@ -96,7 +96,9 @@ class ServerProcess:
         tmp_path: Path,
         env: dict[str, str] | None = None,
         preexec_fn: Callable[[], None] | None = None,
+        stderr: int | None = None,
     ) -> None:
+        """`stderr`: a file descriptor (a pty, say) to write errors and logs to instead of stderr.txt."""
         merged = {
             "server": {"host": "127.0.0.1", "port": 0},
             **config,
@@ -111,11 +113,11 @@ class ServerProcess:
         # Files, not pipes: a busy server writes a log line per request, and a pipe nobody reads would fill
         # and block it.
         self.stdout_path, self.stderr_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-        with self.stdout_path.open("w") as stdout, self.stderr_path.open("w") as stderr:
+        with self.stdout_path.open("w") as stdout, self.stderr_path.open("w") as stderr_file:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "orchestrator", "serve", "--config", str(self.config_path)],
                 stdout=stdout,
-                stderr=stderr,
+                stderr=stderr_file if stderr is None else stderr,
                 text=True,
                 env=child_env,
                 cwd=ROOT,
