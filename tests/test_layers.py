@@ -13,7 +13,7 @@ from scripts.import_graph import all_imports, package_of, sizes
 # Lower first. A package may import itself and any package listed before it, never one after it.
 LAYERS = [
     ["orchestrator.errors", "orchestrator.domain", "orchestrator.redaction", "orchestrator.catalog_defaults"],
-    ["orchestrator.config", "orchestrator.observe", "orchestrator.logs"],
+    ["orchestrator.config", "orchestrator.observe", "orchestrator.logs", "orchestrator.startup"],
     [
         "orchestrator.telemetry",
         "orchestrator.state",
