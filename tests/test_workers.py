@@ -120,6 +120,10 @@ async def test_calls_land_on_every_worker_and_metrics_add_up_across_them(fake: F
             lambda: _total(_scrape(metrics_port), "llm_requests_total", status="success") == calls,
             "every worker's requests in the one /metrics",
         )
+        _eventually(  # read through a callback in each worker, copied into the shared files every second
+            lambda: [v for n, labels, v in _scrape(metrics_port) if n == "llm_model_circuit_state"] == [0.0],
+            "the circuit state of the live workers",
+        )
         samples = _scrape(metrics_port)
     finally:
         assert server.stop() == 0
