@@ -165,13 +165,14 @@ class Supervisor:
         self._forked_all = False
         self._status = 0
         self._signalled: int | None = None
+        self._wake = (-1, -1)
 
     def run(self) -> int:
         if threading.active_count() > 1:  # forking copies only this thread; anything another holds stays held
             log.warning("forking workers with other threads running", extra={"threads": threading.active_count()})
         metrics_dir = tempfile.mkdtemp(prefix="orchestrator-metrics-")
         os.environ[MULTIPROC_ENV] = metrics_dir
-        wake_r, wake_w = os.pipe()
+        wake_r, wake_w = self._wake = os.pipe()
         os.set_blocking(wake_r, False)
         os.set_blocking(wake_w, False)
         self._selector.register(wake_r, selectors.EVENT_READ)
@@ -184,6 +185,9 @@ class Supervisor:
             while self._workers or not self._stopping:
                 self._loop_once(wake_r)
         finally:
+            for pid in self._workers:  # only if the supervisor itself failed: let them drain rather than orphan
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
             signal.set_wakeup_fd(previous_wakeup)
@@ -247,9 +251,10 @@ class Supervisor:
         signal.set_wakeup_fd(-1)
         for signum in (*_STOP_SIGNALS, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
-        for key in list(self._selector.get_map().values()):
-            os.close(key.fd)
-        os.close(ready_r)
+        inherited = [key.fd for key in self._selector.get_map().values()]  # the wake-up pipe, others' ready pipes
+        self._selector.close()
+        for fd in {*inherited, *self._wake, ready_r}:
+            os.close(fd)
         self._ports.reservation.close()
 
     def _read_ready(self, worker: _Worker, fd: int) -> None:

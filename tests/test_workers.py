@@ -160,6 +160,7 @@ async def test_sigterm_drains_in_flight_calls_in_every_worker_and_all_exit_zero(
         server.stop()
 
     assert len(workers) == 2
+    assert "forking workers with other threads running" not in server.stderr_text()  # forked from one thread
     assert len(answers) == CONNECTIONS and all(answer.text for answer in answers)
     assert set(_workers_that_logged(server, "generation")) == {0, 1}  # both held calls in flight at SIGTERM
     assert _workers_that_logged(server, "stopped") == [0, 1]
