@@ -6,6 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 50051
 CONFIG ?=
+# `make run` serves from one process: every worker would load its own copy of the embedded model, and one is
+# what a laptop wants. WORKERS=2 (or server.workers in CONFIG, with WORKERS=) for more; see README "Worker processes".
+WORKERS ?= 1
 
 RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -44,7 +47,7 @@ $(DEV_STAMP): $(RUN_STAMP)
 	touch $@
 
 run: $(RUN_STAMP)
-	$(BIN)/orchestrator serve --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
+	$(BIN)/orchestrator serve --port $(PORT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(CONFIG),--config $(CONFIG))
 
 # One generator for every client (Python, Go, Java, TypeScript): see scripts/gen_protos.py.
 proto: $(DEV_STAMP) $(TS_STAMP) | client-tools

@@ -191,7 +191,7 @@ def _response_cache(runtime: Runtime, shared: SharedRedis | None, metrics: Metri
         # Across replicas only when the answers themselves are shared; else within this process.
         board = RedisFlightBoard(shared) if cache.type == "redis" and shared is not None else None
         flights = SingleFlight(board, cache.single_flight.lease_seconds)
-        metrics.cache_waiting.set_function(lambda: flights.waiting)  # type: ignore[union-attr]
+        metrics.watch_waiting(lambda: flights.waiting)  # type: ignore[union-attr]
     semantic = None
     if runtime.cache_rules.semantic and backend is not None:
         # Imported here: numpy (the `semantic` extra) is needed only when a task uses the semantic cache.

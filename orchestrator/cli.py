@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from orchestrator_client.cli import add_client_commands, run_client_command
 
@@ -17,17 +18,22 @@ from orchestrator.errors import ConfigError
 from orchestrator.runtime import Runtime, build_runtime, check_templates
 from orchestrator.startup import STARTUP
 
+if TYPE_CHECKING:
+    from orchestrator.workers import WorkerSlot
+
 log = logging.getLogger("orchestrator")
 
 
-async def serve(runtime: Runtime, port: int | None, metrics_port: int | None) -> None:
+async def serve(runtime: Runtime, port: int | None, metrics_port: int | None, slot: WorkerSlot | None = None) -> None:
+    """The server in this process; `slot`: as one of the supervisor's workers (orchestrator/workers.py)."""
     from orchestrator.api.server import OrchestratorServer
     from orchestrator.telemetry.tracing import TRACING
 
     TRACING.configure_from_env(runtime.settings.telemetry.record_content)
-    STARTUP.attach()  # a person at a terminal sees what a long start is doing
+    if slot is None or slot.index == 0:
+        STARTUP.attach()  # a person at a terminal sees what a long start is doing (once, not per worker)
     try:
-        server = await OrchestratorServer.create(runtime, port, metrics_port)
+        server = await OrchestratorServer.create(runtime, port, metrics_port, worker=slot is not None)
     finally:
         STARTUP.detach()
     await server.start()
@@ -35,11 +41,39 @@ async def serve(runtime: Runtime, port: int | None, metrics_port: int | None) ->
     stopping: list[asyncio.Task[None]] = []
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, lambda: stopping or stopping.append(loop.create_task(server.shutdown())))
-    # Printed for people and scripts alike (tests read it to learn the port when --port 0).
-    print(f"orchestrator listening on port {server.port} (metrics on port {server.metrics_port})", flush=True)
+    if slot is not None:
+        slot.ready()  # the supervisor prints the listening line once every worker is serving
+    else:
+        # Printed for people and scripts alike (tests read it to learn the port when --port 0).
+        print(f"orchestrator listening on port {server.port} (metrics on port {server.metrics_port})", flush=True)
     await server.wait_for_termination()
     if stopping:
         await stopping[0]
+
+
+def _serve_workers(runtime: Runtime, count: int, port: int | None, metrics_port: int | None, level: str) -> int:
+    """`count` worker processes on one port under a supervisor (this process), which forks them before any gRPC
+    or event-loop state exists; worker 0 serves the metrics of all."""
+    from orchestrator.workers import Supervisor, reserve_ports
+
+    server = runtime.settings.server
+    ports = reserve_ports(
+        server.host,
+        server.port if port is None else port,
+        server.metrics_port if metrics_port is None else metrics_port,
+    )
+
+    def work(slot: WorkerSlot) -> int:
+        logs.configure(level, worker=slot.index)
+        try:
+            asyncio.run(serve(runtime, ports.grpc, ports.metrics if slot.index == 0 else 0, slot))
+        except ConfigError as exc:
+            print(f"orchestrator: worker {slot.index}: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
+    log.info("starting workers", extra={"workers": count, "port": ports.grpc})
+    return Supervisor(count, ports, work).run()
 
 
 def _port_from_env(name: str) -> int:
@@ -51,6 +85,14 @@ def _port_from_env(name: str) -> int:
     if not -1 <= port <= 65535:
         raise ConfigError(f"{name}: {port} is out of range (0 turns metrics off, -1 picks a free port)")
     return port
+
+
+def _workers(flag: int | None, runtime: Runtime) -> int:
+    from orchestrator.workers import worker_count
+
+    if flag is not None and flag < 1:
+        raise ConfigError(f"--workers: {flag} is not a worker count (1 or more)")
+    return worker_count(flag if flag is not None else runtime.settings.server.workers)
 
 
 def _new_key(service: str) -> int:
@@ -95,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="run the gRPC server")
     serve_cmd.add_argument("--config", help="YAML config file (default: $ORCHESTRATOR_CONFIG)")
     serve_cmd.add_argument("--port", type=int, help="gRPC port (default: server.port, 50051; 0 picks a free one)")
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes sharing the port (default: server.workers, else the CPUs this process may use)",
+    )
     serve_cmd.add_argument(
         "--metrics-port",
         type=int,
@@ -143,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{templates} seed templates"
             )
             return 0
-        logs.configure(os.environ.get("LOG_LEVEL", runtime.settings.server.log_level).upper())
+        level = os.environ.get("LOG_LEVEL", runtime.settings.server.log_level).upper()
+        logs.configure(level)
+        workers = _workers(args.workers, runtime)
+        if workers > 1:
+            return _serve_workers(runtime, workers, args.port, metrics_port, level)
         asyncio.run(serve(runtime, args.port, metrics_port))
     except ConfigError as exc:
         print(f"orchestrator: {exc}", file=sys.stderr)

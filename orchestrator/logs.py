@@ -27,7 +27,19 @@ class JsonFormatter(logging.Formatter):
         return SECRETS(json.dumps(line, default=str))
 
 
-def configure(level: str) -> None:
+class _WorkerField(logging.Filter):
+    """Every line of a worker process says which worker wrote it (`"worker": 0`, ...)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self._index = index
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.worker = self._index
+        return True
+
+
+def configure(level: str, worker: int | None = None) -> None:
     # Per the logging HOWTO's optimisation notes: skip caller, thread and process look-ups we never print.
     logging._srcfile = None  # type: ignore[attr-defined]
     logging.logThreads = False
@@ -35,6 +47,8 @@ def configure(level: str) -> None:
     logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    if worker is not None:
+        handler.addFilter(_WorkerField(worker))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -105,7 +105,11 @@ class ServerProcess:
             "templates": {"directory": str(TEMPLATES), "store": {"type": "memory"}, **config.get("templates", {})},
             "feedback": {"store": {"type": "memory"}, **config.get("feedback", {})},
         }
-        merged["server"] = {"host": "127.0.0.1", "port": 0, "metrics_port": 0, **config.get("server", {})}
+        # One process unless a test asks for workers (tests/test_workers.py): the default, one per CPU, would
+        # make every test's server a supervisor of as many workers as this machine has CPUs.
+        merged["server"] = {
+            "host": "127.0.0.1", "port": 0, "metrics_port": 0, "workers": 1, **config.get("server", {})
+        }  # fmt: skip
         self.config_path = tmp_path / "orchestrator.yaml"
         self.config_path.write_text(yaml.safe_dump(merged))
         child_env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}

@@ -33,7 +33,7 @@ LAYERS = [
     ["orchestrator.pipeline"],
     ["orchestrator.runtime"],
     ["orchestrator.app"],
-    ["orchestrator.api"],
+    ["orchestrator.api", "orchestrator.workers"],  # workers: the process supervisor; no grpc (see below)
     ["orchestrator.cli"],
     ["orchestrator.__main__"],
 ]

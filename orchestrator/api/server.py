@@ -35,6 +35,7 @@ from orchestrator.runtime import Runtime, build_runtime
 from orchestrator.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
+METRICS_SYNC_SECONDS = 1.0
 
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
@@ -58,7 +59,8 @@ def _http_host(grpc_host: str) -> str:
     return grpc_host.strip("[]") or "0.0.0.0"
 
 
-def server_options(settings: Settings) -> list[tuple[str, int]]:
+def server_options(settings: Settings, reuse_port: bool = False) -> list[tuple[str, int]]:
+    """reuse_port: one of several worker processes listening on the same port (the kernel spreads connections)."""
     s = settings.server
     return [
         ("grpc.max_receive_message_length", s.max_message_bytes),
@@ -70,7 +72,9 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.keepalive_permit_without_calls", 0),
         ("grpc.http2.min_ping_interval_without_data_ms", int(s.min_client_ping_interval_seconds * 1000)),
         ("grpc.http2.max_ping_strikes", 2),
-        ("grpc.so_reuseport", 0),
+        # Off with one process, so a port someone else holds fails start-up; the worker supervisor checks that
+        # before forking (orchestrator/workers.py).
+        ("grpc.so_reuseport", int(reuse_port)),
         *connection_options(s),
     ]
 
@@ -107,11 +111,17 @@ class OrchestratorServer:
 
     Both ports are taken before anything slow happens (loading the embedded model, connecting to stores), so
     a port in use stops start-up at once with one line naming the setting.
+
+    `worker=True`: one of several worker processes (orchestrator/workers.py): the port is shared (SO_REUSEPORT),
+    the metrics are written for the supervisor's aggregate, and only the worker given a metrics port serves it.
     """
 
-    def __init__(self, runtime: Runtime, metrics: Metrics, port: int | None, metrics_port: int | None) -> None:
+    def __init__(
+        self, runtime: Runtime, metrics: Metrics, port: int | None, metrics_port: int | None, worker: bool = False
+    ) -> None:
         settings = runtime.settings
         self._stopping = False
+        self._metrics_sync: asyncio.Task[None] | None = None
         raise_open_file_limit()
         self.metrics = metrics
         wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
@@ -119,7 +129,9 @@ class OrchestratorServer:
         self.metrics_port = (
             metrics.serve(max(wanted_metrics, 0), _http_host(settings.server.host)) if wanted_metrics != 0 else 0
         )
-        self._server = grpc.aio.server(options=server_options(settings), interceptors=_interceptors(settings, metrics))
+        self._server = grpc.aio.server(
+            options=server_options(settings, reuse_port=worker), interceptors=_interceptors(settings, metrics)
+        )
         requested = settings.server.port if port is None else port
         address = f"{settings.server.host}:{requested}"
         tls = settings.server.tls
@@ -153,11 +165,15 @@ class OrchestratorServer:
 
     @classmethod
     async def create(
-        cls, settings: Settings | Runtime, port: int | None = None, metrics_port: int | None = None
+        cls,
+        settings: Settings | Runtime,
+        port: int | None = None,
+        metrics_port: int | None = None,
+        worker: bool = False,
     ) -> OrchestratorServer:
         runtime = settings if isinstance(settings, Runtime) else build_runtime(settings)
-        metrics = Metrics(runtime.tasks)
-        server = cls(runtime, metrics, port, metrics_port)
+        metrics = Metrics(runtime.tasks, multiprocess=worker)
+        server = cls(runtime, metrics, port, metrics_port, worker)
         try:
             server._serve_app(await build_app(runtime, metrics))
         except BaseException:
@@ -169,7 +185,17 @@ class OrchestratorServer:
         await self._server.start()
         for service in ("", *SERVICE_NAMES):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        if self.metrics.multiprocess:
+            self._metrics_sync = asyncio.create_task(self._sync_metrics())
         log.info("serving", extra={"port": self.port, "services": list(SERVICE_NAMES)})
+
+    async def _sync_metrics(self) -> None:
+        while True:
+            try:
+                self.metrics.sync()
+            except Exception:  # a metric must never take the worker down
+                log.exception("metrics sync failed")
+            await asyncio.sleep(METRICS_SYNC_SECONDS)
 
     async def shutdown(self) -> None:
         """NOT_SERVING at once; keep accepting for drain_seconds; give in-flight calls grace_seconds."""
@@ -183,6 +209,8 @@ class OrchestratorServer:
         if s.drain_seconds:
             await asyncio.sleep(s.drain_seconds)
         await self._server.stop(s.grace_seconds)
+        if self._metrics_sync is not None:
+            self._metrics_sync.cancel()
         self.metrics.close()
         if self.app is not None:
             await self.app.aclose()

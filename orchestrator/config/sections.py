@@ -19,6 +19,10 @@ class ServerSettings(Strict):
     host: str = "[::]"
     port: int = Field(50051, ge=0, le=65535)
     metrics_port: int = Field(9464, ge=0, le=65535)
+    # Worker processes sharing the port (SO_REUSEPORT), forked before any gRPC state exists; each loads its own
+    # embedded model. null: the CPUs this process may use (the cgroup's CPU limit, else its CPU affinity).
+    # 1 runs the server in this one process, with no supervisor (`make run` passes --workers 1).
+    workers: int | None = Field(None, ge=1, le=256)
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=64 * 1024, le=1024 * 1024 * 1024)
     # On SIGTERM: health says NOT_SERVING for drain_seconds (new calls still accepted, so load
     # balancers and probes notice), then in-flight calls get grace_seconds to finish.

@@ -2,14 +2,30 @@
 
 Label values are bounded: task types are the configured ones (others become "other"), models are
 catalog names, error types are ErrorInfo reasons. No request ids, no user text.
+
+With worker processes (`Metrics(..., multiprocess=True)`), every series lives in files under
+PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and /metrics serves the sum over the workers:
+counters and histograms add up, gauges say how (`livesum`, `livemax`: over the workers alive now). Values read
+through callbacks (circuit states, template store counts, single-flight waiters) are copied into such series by
+`sync()`, which the server calls every second.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    start_http_server,
+    values,
+)
+from prometheus_client import multiprocess as prom_multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -26,10 +42,38 @@ RPC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 1
 # The seed's task types are always labelled by name, configured or not.
 SEED_TASK_TYPES = frozenset({"code_generation", "requirement_analysis", "bug_fixing", "documentation_generation"})
 _CIRCUIT_VALUES = {CircuitState.CLOSED: 0.0, CircuitState.HALF_OPEN: 1.0, CircuitState.OPEN: 2.0}
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_CIRCUIT_HELP = "Circuit breaker state per model (0 closed, 1 half-open, 2 open)"
+_STORE_ERRORS_HELP = "Template store reads by renders that failed or timed out"
+_STALE_HELP = "Renders served from a cached template copy while the store was unreachable"
+
+
+def metrics_port_error(host: str, port: int, exc: OSError) -> ConfigError:
+    return ConfigError(
+        f"server.metrics_port / ORCHESTRATOR_METRICS_PORT: cannot serve metrics on "
+        f"{f'[{host}]' if ':' in host else host}:{port} "
+        f"({exc.strerror or exc}); choose another port, or 0 to turn metrics off"
+    )
+
+
+def worker_gone(pid: int) -> None:
+    """A worker exited: its `live*` gauges stop counting (its counters and histograms stay in the sums)."""
+    if os.environ.get(MULTIPROC_ENV):
+        prom_multiprocess.mark_process_dead(pid)
 
 
 class Metrics:
-    def __init__(self, task_types: Iterable[str], registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, task_types: Iterable[str], registry: CollectorRegistry | None = None, multiprocess: bool = False
+    ) -> None:
+        self.multiprocess = multiprocess
+        if multiprocess:
+            if not os.environ.get(MULTIPROC_ENV):
+                raise RuntimeError(f"multiprocess metrics need {MULTIPROC_ENV} (set by the worker supervisor)")
+            # prometheus_client picks its value class when it is first imported; this process may have imported
+            # it before the variable was set, so pick again: series created from here on live in the files.
+            values.ValueClass = values.get_value_class()
+        self._syncs: list[Callable[[], None]] = []
         self.registry = registry or CollectorRegistry()
         self._tasks = SEED_TASK_TYPES | frozenset(task_types)
         disable_created_metrics()  # the *_created series only add noise to every scrape
@@ -51,11 +95,11 @@ class Metrics:
         self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type", "service"], registry=r)
         self.quota_ratio = Gauge(
             "orchestrator_quota_used_ratio", "Share of a service's budget used in the current window",
-            ["service", "limit"], registry=r,
+            ["service", "limit"], registry=r, multiprocess_mode="livemax",
         )  # fmt: skip
         self.task_quota_ratio = Gauge(
             "orchestrator_task_quota_used_ratio", "Share of a task type's budget used in the current window",
-            ["task_type", "limit"], registry=r,
+            ["task_type", "limit"], registry=r, multiprocess_mode="livemax",
         )  # fmt: skip
         self.cache_hits = Counter("llm_cache_hits", "Answers served from the response cache", ["task_type"], registry=r)
         self.semantic_hits = Counter(
@@ -68,7 +112,7 @@ class Metrics:
         )  # fmt: skip
         self.cache_waiting = Gauge(
             "orchestrator_cache_waiting", "Requests waiting now for an identical request's answer (single-flight)",
-            registry=r,
+            registry=r, multiprocess_mode="livesum",
         )  # fmt: skip
         self.semantic_lookup = Histogram(
             "orchestrator_semantic_lookup_seconds", "Semantic cache lookup: embedding plus nearest-neighbour search",
@@ -102,28 +146,66 @@ class Metrics:
         return task_type if task_type in self._tasks else "other"
 
     def watch_circuits(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
-        self.registry.register(_CircuitCollector(states))
+        if not self.multiprocess:
+            self.registry.register(_CircuitCollector(states))
+            return
+        # Each worker keeps its own breakers; the worst state any live worker sees is the one to alert on.
+        gauge = Gauge(
+            "llm_model_circuit_state", _CIRCUIT_HELP, ["model"], registry=self.registry, multiprocess_mode="livemax"
+        )
+
+        def sync() -> None:
+            for model, state in states():
+                gauge.labels(model).set(_CIRCUIT_VALUES[state])
+
+        self._syncs.append(sync)
 
     def shared_state_failed(self, operation: str) -> None:
         self.shared_state_errors.labels(operation).inc()
 
     def watch_template_store(self, counts: Callable[[], tuple[int, int]]) -> None:
         """`counts()` -> (store errors, stale serves) as seen by template renders."""
-        self.registry.register(_TemplateStoreCollector(counts))
+        if not self.multiprocess:
+            self.registry.register(_TemplateStoreCollector(counts))
+            return
+        errors = Counter("template_store_errors", _STORE_ERRORS_HELP, registry=self.registry)
+        stale = Counter("template_stale_serves", _STALE_HELP, registry=self.registry)
+        booked = [0, 0]
+
+        def sync() -> None:  # counters only go up: add what the callback counted since the last sync
+            now = counts()
+            for counter, i in ((errors, 0), (stale, 1)):
+                if now[i] > booked[i]:
+                    counter.inc(now[i] - booked[i])
+                    booked[i] = now[i]
+
+        self._syncs.append(sync)
+
+    def watch_waiting(self, waiting: Callable[[], int]) -> None:
+        """Requests waiting now for an identical request's answer (single-flight)."""
+        if self.multiprocess:
+            self._syncs.append(lambda: self.cache_waiting.set(waiting()))
+        else:
+            self.cache_waiting.set_function(waiting)
+
+    def sync(self) -> None:
+        """Copy the callback-read values into their multiprocess series (a no-op with one process)."""
+        for sync in self._syncs:
+            sync()
 
     def serve(self, port: int, host: str = "0.0.0.0") -> int:
         """Expose /metrics over HTTP on a background thread; returns the bound port.
 
         A port already taken is a configuration problem (ConfigError naming the settings), not a traceback.
         """
+        registry = self.registry
+        if self.multiprocess:  # every worker's series, summed as each family's type and gauge mode say
+            registry = CollectorRegistry()
+            prom_multiprocess.MultiProcessCollector(registry)
         try:
-            server, _ = start_http_server(port, addr=host, registry=self.registry)
+            server, _ = start_http_server(port, addr=host, registry=registry)
         except OSError as exc:
-            raise ConfigError(
-                f"server.metrics_port / ORCHESTRATOR_METRICS_PORT: cannot serve metrics on "
-                f"{f'[{host}]' if ':' in host else host}:{port} "
-                f"({exc.strerror or exc}); choose another port, or 0 to turn metrics off"
-            ) from None
+            raise metrics_port_error(host, port, exc) from None
         self._http = server
         return int(server.server_port)
 
@@ -178,11 +260,7 @@ class _CircuitCollector(Collector):
         self._states = states
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "llm_model_circuit_state",
-            "Circuit breaker state per model (0 closed, 1 half-open, 2 open)",
-            labels=["model"],
-        )
+        family = GaugeMetricFamily("llm_model_circuit_state", _CIRCUIT_HELP, labels=["model"])
         for model, state in self._states():
             family.add_metric([model], _CIRCUIT_VALUES[state])
         yield family
@@ -194,10 +272,5 @@ class _TemplateStoreCollector(Collector):
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         errors, stale = self._counts()
-        yield CounterMetricFamily(
-            "template_store_errors", "Template store reads by renders that failed or timed out", value=errors
-        )
-        yield CounterMetricFamily(
-            "template_stale_serves", "Renders served from a cached template copy while the store was unreachable",
-            value=stale,
-        )  # fmt: skip
+        yield CounterMetricFamily("template_store_errors", _STORE_ERRORS_HELP, value=errors)
+        yield CounterMetricFamily("template_stale_serves", _STALE_HELP, value=stale)

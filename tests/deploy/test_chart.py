@@ -210,6 +210,21 @@ def test_defaults_run_one_replica_without_hpa_or_network_policy() -> None:
     assert not default.all("HorizontalPodAutoscaler") and not default.all("NetworkPolicy")
 
 
+@pytest.mark.parametrize(
+    ("sets", "workers"),
+    [
+        ((), 1),  # requests.cpu 500m, no CPU limit: one worker (the node's CPU count would be far too many)
+        (("resources.requests.cpu=1500m",), 2),
+        (("resources.limits.cpu=2500m",), 3),
+        (("resources.limits.cpu=4",), 4),
+        (("resources.limits.cpu=4", "config.server.workers=2"), 2),  # set explicitly: kept
+    ],
+    ids=["default", "requests-1500m", "limit-2500m", "limit-4", "explicit"],
+)
+def test_workers_follow_the_containers_cpu_unless_set(sets: tuple[str, ...], workers: int) -> None:
+    assert render(sets=sets).config["server"]["workers"] == workers
+
+
 def test_replicas_spread_over_zones_and_nodes(rendered: Rendered) -> None:
     pod = rendered.deployment["spec"]["template"]["spec"]
     selector = rendered.deployment["spec"]["selector"]

@@ -50,6 +50,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- hasKey $server "metrics_port" | ternary $server.metrics_port 9464 | int }}
 {{- end }}
 
+{{/*
+Worker processes: config.server.workers when set, else the container's CPUs: resources.limits.cpu, else
+resources.requests.cpu (the chart sets no CPU limit by default), rounded up, at least 1. Without this the
+server would count the node's CPUs, and every worker loads its own copy of the embedded model.
+*/}}
+{{- define "llm-orchestrator.workers" -}}
+{{- $server := default dict .Values.config.server }}
+{{- if not (kindIs "invalid" $server.workers) }}
+{{- $server.workers | int }}
+{{- else }}
+{{- $resources := default dict .Values.resources }}
+{{- $cpu := dig "limits" "cpu" (dig "requests" "cpu" "1" $resources) $resources | toString }}
+{{- if hasSuffix "m" $cpu }}
+{{- div (add (trimSuffix "m" $cpu | int) 999) 1000 | max 1 }}
+{{- else }}
+{{- $cpu | float64 | ceil | int | max 1 }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* Seconds from SIGTERM until the process exits at the latest: the drain, then the grace for in-flight calls. */}}
 {{- define "llm-orchestrator.shutdownSeconds" -}}
 {{- $server := default dict .Values.config.server }}
@@ -95,6 +115,9 @@ The configuration file: .Values.config plus the ${env:...} references for the Se
 */}}
 {{- define "llm-orchestrator.config" -}}
 {{- $config := deepCopy .Values.config }}
+{{- $server := default dict $config.server }}
+{{- $_ := set $server "workers" (include "llm-orchestrator.workers" . | int) }}
+{{- $_ := set $config "server" $server }}
 {{- if .Values.secrets.redisUrl.name }}
 {{- $shared := default dict $config.shared_state }}
 {{- $_ := set $shared "redis_url" "${env:ORCHESTRATOR_REDIS_URL}" }}
