@@ -81,14 +81,15 @@ def transport_error(provider: str, kind: ProviderErrorKind, what: str, exc: Base
 def mapped_errors(
     provider: str,
     stage: str,
-    status_errors: type[Exception],
+    status_errors: tuple[type[Exception], ...],
     from_status: Callable[[Exception], ProviderError],
     timeouts: tuple[type[BaseException], ...],
     connection_errors: tuple[type[BaseException], ...],
 ) -> Iterator[None]:
-    """Every failure of an SDK call or of the connection under it as one ProviderError (httpx's habit of
-    mapping its transport's exceptions in one place). `stage` is "request" or "stream": a connection that
-    fails mid-stream is a malformed (cut) answer, not an unavailable upstream.
+    """Every failure of a call or of the connection under it as one ProviderError (httpx's habit of mapping
+    its transport's exceptions in one place), for the SDK and the native transport alike. `stage` is "request"
+    or "stream": a connection that fails mid-stream is a malformed (cut) answer, not an unavailable upstream.
+    `status_errors` are the SDK's HTTP-status exceptions (the native transport raises its ProviderError itself).
     """
     try:
         yield
