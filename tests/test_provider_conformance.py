@@ -404,3 +404,19 @@ async def test_both_transports_give_the_same_answers_errors_and_events(kind: str
 
     assert seen["native"] == seen["sdk"]
     assert len({repr(events) for events in seen["native"]}) > len(SCENARIOS)  # the scenarios do differ
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_anthropic_counts_through_its_count_endpoint_and_estimates_when_it_cannot(transport: str) -> None:
+    async with FakeUpstream() as fake:
+        provider = fake_provider("anthropic", fake, transport)
+        exact = await provider.count_tokens("claude", MESSAGES, exact=True)
+        await provider.aclose()
+    (asked,) = fake.requests
+    unreachable = fake_provider("anthropic", fake, transport)  # the fake has stopped listening
+    fallback = await unreachable.count_tokens("claude", MESSAGES, exact=True)
+    await unreachable.aclose()
+
+    assert asked.path == "/v1/messages/count_tokens" and "max_tokens" not in asked.body
+    assert exact.count > 0 and not exact.estimated
+    assert fallback.count > 0 and fallback.estimated
