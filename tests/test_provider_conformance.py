@@ -213,6 +213,22 @@ async def test_broken_streams_raise_after_the_deltas_already_sent(
     assert len(deltas) == 2
 
 
+async def test_an_error_event_mid_stream_ends_it_with_an_error_after_the_deltas_sent(faked: Subject) -> None:
+    assert faked.fake is not None
+    faked.fake.enqueue(Behaviour(error_event_after=2, error_type="overloaded_error"))
+    deltas: list[str] = []
+
+    with pytest.raises(ProviderError) as caught:
+        async for event in faked.provider.stream(faked.request()):
+            assert isinstance(event, TextDelta)
+            deltas.append(event.text)
+
+    assert len(deltas) == 2
+    # Anthropic names the error: overloaded is worth another try. OpenAI's error chunk is a broken answer.
+    expected = ProviderErrorKind.UNAVAILABLE if faked.kind == "anthropic" else ProviderErrorKind.MALFORMED_RESPONSE
+    assert caught.value.kind is expected and caught.value.kind.retryable
+
+
 async def test_a_stalled_stream_times_out(faked: Subject) -> None:
     assert faked.fake is not None
     faked.fake.enqueue(Behaviour(stall_after=1))
@@ -373,6 +389,8 @@ SCENARIOS = [
     Behaviour(status=503, retry_after=1),
     Behaviour(cut_after=2),
     Behaviour(malformed_after=2),
+    Behaviour(error_event_after=2, error_type="overloaded_error"),
+    Behaviour(error_event_after=0, error_type="invalid_request_error"),
 ]
 
 
