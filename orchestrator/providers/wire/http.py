@@ -11,6 +11,7 @@ apart by results (tests/test_provider_conformance.py runs against both):
   within `timeout` and then wait at most `timeout` for each read, the SDKs' per-read timeout (the caller's
   deadline ends the whole stream by cancelling it, and the router times each event with its idle timeout).
 - Proxies: HTTP(S)_PROXY / ALL_PROXY / NO_PROXY from the environment, like httpx's trust_env, but looked up once.
+- TLS: the system's trust store, SSL_CERT_FILE / SSL_CERT_DIR honoured (what httpcore2 uses by default).
 Unlike the SDKs, it keeps no cookies and retries nothing (the router owns retries).
 """
 
