@@ -108,8 +108,9 @@ class SdkTransport:
     def mapped_errors(self, stage: str) -> contextlib.AbstractContextManager[None]:
         sdk = self._sdk
         return mapped_errors(
-            self._provider, stage, sdk.status_errors, self._status_error, sdk.timeouts, sdk.connection_errors
-        )
+            self._provider, stage, timeouts=sdk.timeouts, connection_errors=sdk.connection_errors,
+            status_errors=sdk.status_errors, from_status=self._status_error,
+        )  # fmt: skip
 
     def _status_error(self, exc: Exception) -> ProviderError:
         status, body, message = exc.status_code, exc.body, exc.message  # type: ignore[attr-defined]

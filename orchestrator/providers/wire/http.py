@@ -43,11 +43,8 @@ _CONNECTION_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
 
 
 def wire_errors(provider: str, stage: str) -> contextlib.AbstractContextManager[None]:
-    return mapped_errors(provider, stage, (), _unreachable, (), _CONNECTION_ERRORS)
-
-
-def _unreachable(exc: Exception) -> ProviderError:  # pragma: no cover - no status exception types are given
-    raise exc
+    """aiohttp's failures as ProviderErrors (its timeouts are TimeoutErrors); HTTP errors are raised as such."""
+    return mapped_errors(provider, stage, connection_errors=_CONNECTION_ERRORS)
 
 
 def join_url(base_url: str, path: str) -> URL:
