@@ -50,7 +50,7 @@ def test_http_providers_speak_the_wire_protocol_natively_unless_told_to_use_the_
 
     settings = settings_from_mapping({"providers": providers, "models": models}, env={})
 
-    assert (settings.providers["vllm"].transport, settings.providers["vllm"].max_connections) == ("native", 256)
+    assert (settings.providers["vllm"].transport, settings.providers["vllm"].max_connections) == ("native", 1000)
     assert (settings.providers["anthropic"].transport, settings.providers["anthropic"].max_connections) == ("sdk", 8)
 
 

