@@ -40,6 +40,20 @@ def test_sdk_env_vars_enable_providers_with_default_catalogs() -> None:
     assert {m.provider for m in settings.models} == {"openai", "anthropic"}
 
 
+def test_http_providers_speak_the_wire_protocol_natively_unless_told_to_use_the_sdk() -> None:
+    providers = {
+        "vllm": {"type": "openai_compatible", "base_url": "http://127.0.0.1:9/v1"},
+        "anthropic": {"type": "anthropic", "api_key": "ak-test", "transport": "sdk", "max_connections": 8},
+    }
+
+    models = [{"name": "qwen", "provider": "vllm", "context_window": 8000, "max_output_tokens": 512}]
+
+    settings = settings_from_mapping({"providers": providers, "models": models}, env={})
+
+    assert (settings.providers["vllm"].transport, settings.providers["vllm"].max_connections) == ("native", 1000)
+    assert (settings.providers["anthropic"].transport, settings.providers["anthropic"].max_connections) == ("sdk", 8)
+
+
 def test_unknown_keys_and_bad_values_name_their_paths() -> None:
     message = config_error(
         {
@@ -126,6 +140,14 @@ BAD_CONFIGS = {
         "shared_state.redis_url: environment variable ORCHESTRATOR_TEST_UNSET_URL is not set",
     ),
     "a NaN limit": ({"routing": {"backoff_max_seconds": float("nan")}}, "routing.backoff_max_seconds: Input should be"),
+    "an unknown provider transport": (
+        {"providers": {"vllm": {"type": "openai_compatible", "base_url": "http://h:9/v1", "transport": "grpc"}}},
+        "providers.vllm.transport: Input should be 'native' or 'sdk'",
+    ),
+    "a transport for the embedded model": (
+        {"providers": {"local": {"type": "local", "transport": "sdk"}}},
+        "providers.local: transport and max_connections apply only to HTTP providers, not to type local",
+    ),
 }
 
 

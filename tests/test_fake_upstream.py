@@ -241,6 +241,22 @@ async def test_malformed_chunk_raises_in_both_sdks(
     assert (await _oa_call(oa)).choices[0].message.content  # the connection is still usable
 
 
+async def test_an_error_event_mid_stream_is_raised_by_both_sdks(
+    fake: FakeUpstream, oa: openai.AsyncOpenAI, an: anthropic.AsyncAnthropic
+) -> None:
+    fake.enqueue(*[Behaviour(error_event_after=1, error_type="overloaded_error", error_message="Overloaded")] * 2)
+    texts: list[str] = []
+    with pytest.raises(openai.APIError) as openai_error:
+        async for chunk in await _oa_call(oa, stream=True):
+            texts += [c.delta.content for c in chunk.choices if c.delta.content]
+    with pytest.raises(anthropic.APIStatusError) as anthropic_error:
+        async for _event in await _an_call(an, stream=True):
+            pass
+
+    assert len(texts) == 1 and openai_error.value.message == "Overloaded"
+    assert anthropic_error.value.body["error"] == {"type": "overloaded_error", "message": "Overloaded"}  # type: ignore[index]
+
+
 async def test_stall_with_client_timeout_counts_a_disconnect(fake: FakeUpstream, oa: openai.AsyncOpenAI) -> None:
     fake.enqueue(Behaviour(stall_after=1))
     with pytest.raises(openai.APITimeoutError):

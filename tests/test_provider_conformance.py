@@ -1,7 +1,8 @@
-"""One suite, every adapter: the same behaviour whichever provider answers.
+"""One suite, every adapter and both transports: the same behaviour whichever provider answers, however it is reached.
 
-openai, anthropic and openai_compatible run the official SDKs against the fake upstream on loopback;
-local runs the embedded model for real (faults cannot be injected into it, so those cases skip it).
+openai, anthropic and openai_compatible run against the fake upstream on loopback through each transport, the
+native aiohttp client and the official SDKs, so the two cannot drift; local runs the embedded model for real
+(faults cannot be injected into it, so those cases skip it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from tests.fakes import Behaviour, FakeUpstream
 pytestmark = pytest.mark.timeout(60)
 
 FAKE_KINDS = ["openai", "anthropic", "openai_compatible"]
+TRANSPORTS = ["native", "sdk"]
+FAKED = [(kind, transport) for kind in FAKE_KINDS for transport in TRANSPORTS]
+FAKED_IDS = [f"{kind}-{transport}" for kind, transport in FAKED]
 MESSAGES = (ChatMessage("system", "You are terse."), ChatMessage("user", "Say hello to the conformance suite."))
 
 
@@ -32,6 +36,7 @@ class Subject:
     provider: Provider
     model: str
     fake: FakeUpstream | None
+    transport: str = "native"
 
     def request(self, max_tokens: int = 16, timeout: float | None = 10.0, **params: object) -> ProviderRequest:
         return ProviderRequest(self.model, MESSAGES, SamplingParams(max_output_tokens=max_tokens, **params), timeout)  # type: ignore[arg-type]
@@ -45,30 +50,34 @@ async def local_provider() -> AsyncIterator[LocalProvider]:
     await provider.aclose()
 
 
-def fake_provider(kind: str, fake: FakeUpstream) -> Provider:
+def fake_provider(kind: str, fake: FakeUpstream, transport: str = "native") -> Provider:
     base_url = fake.base_url if kind == "anthropic" else f"{fake.base_url}/v1"
     key = None if kind == "openai_compatible" else f"{kind}-key-123456"
-    return create_provider(kind, ProviderSettings(type=kind, base_url=base_url, api_key=key, timeout_seconds=10))  # type: ignore[arg-type]
+    settings = ProviderSettings(type=kind, base_url=base_url, api_key=key, timeout_seconds=10, transport=transport)  # type: ignore[arg-type]
+    return create_provider(kind, settings)
 
 
-@pytest_asyncio.fixture(params=[*FAKE_KINDS, "local"])
+@pytest_asyncio.fixture(params=[*FAKED, ("local", "")], ids=[*FAKED_IDS, "local"])
 async def subject(request: pytest.FixtureRequest, local_provider: LocalProvider) -> AsyncIterator[Subject]:
-    if request.param == "local":
+    kind, transport = request.param
+    if kind == "local":
         yield Subject("local", local_provider, "smollm2", None)
         return
     async with FakeUpstream(seed=7) as fake:
-        provider = fake_provider(request.param, fake)
-        yield Subject(request.param, provider, f"{request.param}-model", fake)
+        provider = fake_provider(kind, fake, transport)
+        yield Subject(kind, provider, f"{kind}-model", fake, transport)
         await provider.aclose()
         assert fake.server_errors == []
 
 
-@pytest_asyncio.fixture(params=FAKE_KINDS)
+@pytest_asyncio.fixture(params=FAKED, ids=FAKED_IDS)
 async def faked(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
+    kind, transport = request.param
     async with FakeUpstream(seed=7) as fake:
-        provider = fake_provider(request.param, fake)
-        yield Subject(request.param, provider, f"{request.param}-model", fake)
+        provider = fake_provider(kind, fake, transport)
+        yield Subject(kind, provider, f"{kind}-model", fake, transport)
         await provider.aclose()
+        assert fake.server_errors == []
 
 
 async def collect(subject: Subject, request: ProviderRequest) -> tuple[list[str], list[Completion]]:
@@ -169,9 +178,10 @@ async def test_errors_are_classified_identically(
     assert "key-123456" not in caught.value.message
 
 
-async def test_anthropic_overloaded_529_is_unavailable() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_anthropic_overloaded_529_is_unavailable(transport: str) -> None:
     async with FakeUpstream() as fake:
-        provider = fake_provider("anthropic", fake)
+        provider = fake_provider("anthropic", fake, transport)
         fake.enqueue(Behaviour(status=529))
         with pytest.raises(ProviderError) as caught:
             await provider.generate(ProviderRequest("claude", MESSAGES, SamplingParams(max_output_tokens=8)))
@@ -201,6 +211,22 @@ async def test_broken_streams_raise_after_the_deltas_already_sent(
 
     assert caught.value.kind is kind
     assert len(deltas) == 2
+
+
+async def test_an_error_event_mid_stream_ends_it_with_an_error_after_the_deltas_sent(faked: Subject) -> None:
+    assert faked.fake is not None
+    faked.fake.enqueue(Behaviour(error_event_after=2, error_type="overloaded_error"))
+    deltas: list[str] = []
+
+    with pytest.raises(ProviderError) as caught:
+        async for event in faked.provider.stream(faked.request()):
+            assert isinstance(event, TextDelta)
+            deltas.append(event.text)
+
+    assert len(deltas) == 2
+    # Anthropic names the error: overloaded is worth another try. OpenAI's error chunk is a broken answer.
+    expected = ProviderErrorKind.UNAVAILABLE if faked.kind == "anthropic" else ProviderErrorKind.MALFORMED_RESPONSE
+    assert caught.value.kind is expected and caught.value.kind.retryable
 
 
 async def test_a_stalled_stream_times_out(faked: Subject) -> None:
@@ -238,9 +264,10 @@ async def test_closing_a_stream_early_closes_the_upstream_connection(faked: Subj
     await faked.fake.wait_for_disconnects(1, timeout=3.0)
 
 
-async def test_missing_usage_is_counted_locally_and_marked_estimated() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_missing_usage_is_counted_locally_and_marked_estimated(transport: str) -> None:
     async with FakeUpstream() as fake:
-        provider = fake_provider("openai_compatible", fake)
+        provider = fake_provider("openai_compatible", fake, transport)
         fake.enqueue(Behaviour(omit_usage=True), Behaviour(omit_usage=True))
         request = ProviderRequest("llama", MESSAGES, SamplingParams(max_output_tokens=16))
         unary = await provider.generate(request)
@@ -252,9 +279,10 @@ async def test_missing_usage_is_counted_locally_and_marked_estimated() -> None:
         assert usage.input_tokens > 0 and usage.output_tokens > 0
 
 
-async def test_anthropic_counts_cache_reads_and_writes_as_input() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_anthropic_counts_cache_reads_and_writes_as_input(transport: str) -> None:
     async with FakeUpstream() as fake:
-        provider = fake_provider("anthropic", fake)
+        provider = fake_provider("anthropic", fake, transport)
         fake.enqueue(Behaviour(prompt_tokens=10, cached_tokens=90), Behaviour(prompt_tokens=10, cached_tokens=90))
         request = ProviderRequest("claude", MESSAGES, SamplingParams(max_output_tokens=16))
         unary = await provider.generate(request)
@@ -265,9 +293,10 @@ async def test_anthropic_counts_cache_reads_and_writes_as_input() -> None:
         assert (usage.input_tokens, usage.cached_input_tokens) == (100, 90)
 
 
-async def test_openai_reports_cached_prompt_tokens() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_openai_reports_cached_prompt_tokens(transport: str) -> None:
     async with FakeUpstream() as fake:
-        provider = fake_provider("openai", fake)
+        provider = fake_provider("openai", fake, transport)
         fake.enqueue(Behaviour(prompt_tokens=100, cached_tokens=64))
         unary = await provider.generate(ProviderRequest("gpt", MESSAGES, SamplingParams(max_output_tokens=16)))
         await provider.aclose()
@@ -289,7 +318,6 @@ async def test_wire_requests_follow_each_api(faked: Subject) -> None:
         assert body["system"] == "You are terse."
         assert [m["role"] for m in body["messages"]] == ["user"]
         assert body["max_tokens"] == 16 and body["stop_sequences"] == ["END"]
-        assert unary.headers["authorization"] == "Bearer anthropic-key-123456"
     else:
         assert [m["role"] for m in body["messages"]] == ["system", "user"]
         assert body["stop"] == ["END"] and body["temperature"] == 0.5
@@ -297,3 +325,116 @@ async def test_wire_requests_follow_each_api(faked: Subject) -> None:
         assert body[field] == 16
         assert streamed.body["stream_options"] == {"include_usage": True}
     assert streamed.stream
+    for recorded in (unary, streamed):
+        assert recorded.path == ("/v1/messages" if faked.kind == "anthropic" else "/v1/chat/completions")
+        assert {h: recorded.headers.get(h) for h in AUTH_HEADERS[faked.kind, faked.transport]} == AUTH_HEADERS[
+            faked.kind, faked.transport
+        ]
+
+
+# What carries the key: the native client sends each API's documented headers; the SDKs what they send (anthropic
+# 2.x a bearer token; openai a placeholder key when none is configured).
+AUTH_HEADERS = {
+    ("openai", "native"): {"authorization": "Bearer openai-key-123456"},
+    ("openai", "sdk"): {"authorization": "Bearer openai-key-123456"},
+    ("anthropic", "native"): {"x-api-key": "anthropic-key-123456", "anthropic-version": "2026-10-21"},
+    ("anthropic", "sdk"): {"authorization": "Bearer anthropic-key-123456", "anthropic-version": "2026-10-21"},
+    ("openai_compatible", "native"): {"authorization": None},
+    ("openai_compatible", "sdk"): {"authorization": "Bearer not-needed"},
+}
+
+
+async def test_cancelling_the_caller_mid_stream_drops_the_upstream_connection(faked: Subject) -> None:
+    assert faked.fake is not None
+    faked.fake.enqueue(Behaviour(stall_after=2))
+    reading = asyncio.Event()
+
+    async def caller() -> None:
+        async for _ in faked.provider.stream(faked.request()):
+            reading.set()
+
+    task = asyncio.create_task(caller())
+    await reading.wait()
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await faked.fake.wait_for_disconnects(1, timeout=3.0)
+    # Closed, not pooled half-read: the next call is answered in full.
+    answer = await faked.provider.generate(faked.request())
+    assert answer.text == "Hello! You said: Say hello to the conformance suite."
+
+
+async def test_a_slow_answer_times_out_within_the_request_timeout(faked: Subject) -> None:
+    assert faked.fake is not None
+    faked.fake.enqueue(Behaviour(delay=3.0))
+
+    with pytest.raises(ProviderError) as caught:
+        await faked.provider.generate(faked.request(timeout=0.3))
+
+    assert caught.value.kind is ProviderErrorKind.TIMEOUT
+    await faked.fake.wait_for_disconnects(1)
+
+
+# Everything the fake can do, each unary and streamed: the two transports must agree on every event and error.
+SCENARIOS = [
+    Behaviour(),
+    Behaviour(finish_reason="length"),
+    Behaviour(prompt_tokens=10, cached_tokens=90),
+    Behaviour(omit_usage=True),
+    Behaviour(chunks=1),
+    *(behaviour for behaviour, _ in ERRORS),
+    Behaviour(status=429, error_type="insufficient_quota"),
+    Behaviour(status=529),
+    Behaviour(status=503, retry_after=1),
+    Behaviour(cut_after=2),
+    Behaviour(malformed_after=2),
+    Behaviour(error_event_after=2, error_type="overloaded_error"),
+    Behaviour(error_event_after=0, error_type="invalid_request_error"),
+]
+
+
+async def outcome(provider: Provider, streaming: bool) -> list[object]:
+    request = ProviderRequest("model-x", MESSAGES, SamplingParams(max_output_tokens=16), 10.0)
+    events: list[object] = []
+    try:
+        if streaming:
+            events += [event async for event in provider.stream(request)]
+        else:
+            events.append(await provider.generate(request))
+    except ProviderError as error:
+        events.append((error.kind, error.status_code, error.retry_after))
+    return events
+
+
+@pytest.mark.parametrize("kind", FAKE_KINDS)
+async def test_both_transports_give_the_same_answers_errors_and_events(kind: str) -> None:
+    seen: dict[str, list[list[object]]] = {}
+    for transport in TRANSPORTS:
+        async with FakeUpstream(seed=7) as fake:
+            provider = fake_provider(kind, fake, transport)
+            seen[transport] = []
+            for behaviour in SCENARIOS:
+                for streaming in (False, True):
+                    fake.enqueue(behaviour)
+                    seen[transport].append(await outcome(provider, streaming))
+            await provider.aclose()
+
+    assert seen["native"] == seen["sdk"]
+    assert len({repr(events) for events in seen["native"]}) > len(SCENARIOS)  # the scenarios do differ
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_anthropic_counts_through_its_count_endpoint_and_estimates_when_it_cannot(transport: str) -> None:
+    async with FakeUpstream() as fake:
+        provider = fake_provider("anthropic", fake, transport)
+        exact = await provider.count_tokens("claude", MESSAGES, exact=True)
+        await provider.aclose()
+    (asked,) = fake.requests
+    unreachable = fake_provider("anthropic", fake, transport)  # the fake has stopped listening
+    fallback = await unreachable.count_tokens("claude", MESSAGES, exact=True)
+    await unreachable.aclose()
+
+    assert asked.path == "/v1/messages/count_tokens" and "max_tokens" not in asked.body
+    assert exact.count > 0 and not exact.estimated
+    assert fallback.count > 0 and fallback.estimated

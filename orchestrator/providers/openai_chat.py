@@ -1,31 +1,31 @@
 """OpenAI Chat Completions, for `openai` and for `openai_compatible` endpoints (vLLM, Ollama, llama.cpp).
 
 The two types share this wire code; what differs is data (`OpenAIDialect`). Request and response
-conversion are pure functions on the wire JSON, used by both the unary and the streaming path.
-
-We call the SDK's `post` (its documented way to reach an endpoint with a body it need not model)
-rather than `chat.completions.create`: the SDK still owns the connection pool, auth, timeouts, SSE
-decoding and error types, but we skip its per-call TypedDict transform of the parameters and the
-pydantic model of the answer, which the benchmark profile showed cost ~40% of our CPU per request.
+conversion are pure functions on the wire JSON, used by both the unary and the streaming path, whichever
+transport posts it (`transport: native`, our aiohttp client, or `sdk`, the openai SDK: providers/transports.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import openai
-from openai import AsyncStream
 
 from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, TextDelta, TokenCount, TokenUsage
 from orchestrator.errors import ConfigError
 from orchestrator.providers import tokens
-from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest, StreamEvent
-from orchestrator.providers.errors import mapped_errors, status_error
+from orchestrator.providers.base import (
+    Completion,
+    ProviderError,
+    ProviderErrorKind,
+    ProviderRequest,
+    StreamEvent,
+    WireApi,
+)
+from orchestrator.providers.errors import status_error
+from orchestrator.providers.transports import create_transport
 from orchestrator.redaction import SECRETS
 
 FINISH_REASONS = {
@@ -44,7 +44,7 @@ class OpenAIDialect:
     native_json_schema: bool
     # tiktoken is the models' real tokenizer (not true of self-hosted models).
     exact_tokenizer: bool
-    # The SDK insists on a key; self-hosted servers usually ignore it.
+    # Self-hosted servers usually need no key.
     key_optional: bool
 
 
@@ -90,6 +90,21 @@ def finish_reason(value: str | None) -> FinishReason:
     return FINISH_REASONS.get(value or "", FinishReason.UNSPECIFIED)
 
 
+def error_from(provider: str, status: int, body: Any, headers: Mapping[str, str], fallback: str) -> ProviderError:
+    """An error answer (`{"error": {...}}`, or the inner object as the SDK keeps it) classified (pure)."""
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    error = inner if isinstance(inner, dict) else {}
+    code = error.get("code") or error.get("type")
+    return status_error(provider, status, code, str(error.get("message") or fallback), headers)
+
+
+def _auth_headers(key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+WIRE = WireApi("openai", "https://api.openai.com/v1", "OPENAI_BASE_URL", _auth_headers, error_from)
+
+
 class OpenAIChatProvider:
     def __init__(self, name: str, settings: ProviderSettings, dialect: OpenAIDialect) -> None:
         self.name = name
@@ -98,20 +113,15 @@ class OpenAIChatProvider:
         if key is None and not dialect.key_optional:
             raise ConfigError(f"providers.{name}.api_key: required (or set OPENAI_API_KEY)")
         SECRETS.add(key)
-        # Created once and reused; the router owns retries, so the SDK makes exactly one request per call.
-        self._client = openai.AsyncOpenAI(
-            api_key=key or "not-needed",
-            base_url=settings.base_url,
-            max_retries=0,
-            timeout=settings.timeout_seconds,
-        )
+        self._transport = create_transport(name, settings, WIRE, key)
 
     async def start(self) -> None:
         # Load the tokenizer now (~0.2 s) rather than on the first request that needs a count.
         await asyncio.to_thread(tokens.encoding, tokens.DEFAULT_ENCODING)
+        await self._transport.start()
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._transport.aclose()
 
     async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
         return TokenCount(
@@ -122,19 +132,9 @@ class OpenAIChatProvider:
         enc = tokens.encoding_for_model(request.model)
         return TokenUsage(tokens.count_chat(request.messages, enc), tokens.count_text(text, enc), estimated=True)
 
-    async def _post(self, request: ProviderRequest, stream: bool) -> Any:
-        with self._mapped_errors("request"):
-            return await self._client.post(
-                "/chat/completions",
-                body=chat_request(request, self._dialect, stream),
-                cast_to=object,  # the JSON as it came: dicts, converted by the pure functions above
-                options={"timeout": request.timeout, "security": {"bearer_auth": True}},
-                stream=stream,
-                stream_cls=AsyncStream[object],
-            )
-
     async def generate(self, request: ProviderRequest) -> Completion:
-        response = await self._post(request, stream=False)
+        body = chat_request(request, self._dialect, stream=False)
+        response = await self._transport.post("/chat/completions", body, request.timeout)
         choices = response.get("choices") if isinstance(response, dict) else None
         if not choices:
             raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: answer without choices")
@@ -144,43 +144,32 @@ class OpenAIChatProvider:
         return Completion(text, finish_reason(choice.get("finish_reason")), usage, response.get("model") or "")
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        chunks = await self._post(request, stream=True)
+        body = chat_request(request, self._dialect, stream=True)
+        chunks = await self._transport.stream("/chat/completions", body, request.timeout)
         parts: list[str] = []
         usage: TokenUsage | None = None
         reason: str | None = None
         model = request.model
         try:
-            with self._mapped_errors("stream"):
-                async for chunk in chunks:
-                    model = chunk.get("model") or model
-                    if chunk.get("usage"):
-                        usage = usage_from(chunk["usage"])
-                    for choice in chunk.get("choices") or ():
-                        if choice.get("finish_reason"):
-                            reason = choice["finish_reason"]
-                        content = (choice.get("delta") or {}).get("content")
-                        if content:
-                            parts.append(content)
-                            yield TextDelta(content)
+            async for chunk in chunks:
+                if not isinstance(chunk, dict) or chunk.get("error"):
+                    # The SDK raises a plain APIError for an error event: a broken answer, like ours.
+                    raise ProviderError(ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: error event in the stream")
+                model = chunk.get("model") or model
+                if chunk.get("usage"):
+                    usage = usage_from(chunk["usage"])
+                for choice in chunk.get("choices") or ():
+                    if choice.get("finish_reason"):
+                        reason = choice["finish_reason"]
+                    content = (choice.get("delta") or {}).get("content")
+                    if content:
+                        parts.append(content)
+                        yield TextDelta(content)
         finally:
-            # Closing at once matters when our caller went away: it releases the upstream connection.
-            await chunks.close()
+            # Closing at once matters when our caller went away: it drops the upstream connection.
+            await chunks.aclose()
         if reason is None:
             raise ProviderError(
                 ProviderErrorKind.MALFORMED_RESPONSE, f"{self.name}: stream ended without a finish reason"
             )
         yield Completion("", finish_reason(reason), usage or self._estimate(request, "".join(parts)), model)
-
-    def _mapped_errors(self, stage: str) -> contextlib.AbstractContextManager[None]:
-        return mapped_errors(
-            self.name, stage, openai.APIStatusError, self._status_error, (openai.APITimeoutError,),
-            (openai.APIConnectionError,),
-        )  # fmt: skip
-
-    def _status_error(self, exc: Exception) -> ProviderError:
-        assert isinstance(exc, openai.APIStatusError)
-        body = exc.body if isinstance(exc.body, dict) else {}
-        error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
-        code = error.get("code") or error.get("type")
-        message = str(error.get("message") or exc.message)
-        return status_error(self.name, exc.status_code, code, message, exc.response.headers)

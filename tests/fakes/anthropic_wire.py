@@ -100,6 +100,11 @@ def stream_delta(answer: Answer, text: str) -> bytes:
     return _event("content_block_delta", delta)
 
 
+def stream_error(body: dict[str, Any]) -> bytes:
+    """An error mid-stream (overloaded, say): an `error` event with the API's error body."""
+    return _event("error", body)
+
+
 def stream_epilogue(answer: Answer) -> list[bytes]:
     """`content_block_stop`, `message_delta` (stop reason, cumulative usage) and `message_stop`."""
     return [

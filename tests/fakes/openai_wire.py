@@ -126,6 +126,11 @@ def stream_delta(answer: Answer, text: str) -> bytes:
     return _chunk(answer, [_choice({"content": text})])
 
 
+def stream_error(body: dict[str, Any]) -> bytes:
+    """An error mid-stream: a data line holding the error body (no event name), as the API sends it."""
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
 def stream_epilogue(answer: Answer) -> list[bytes]:
     """The finish chunk, the usage chunk (only when the request asked for it), and `[DONE]`."""
     events = [_chunk(answer, [_choice({}, finish_reason(answer.finish_reason))])]

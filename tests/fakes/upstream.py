@@ -72,6 +72,8 @@ class Behaviour:
     cut_after: int | None = None  # streams: close the connection after N deltas, mid-body
     stall_after: int | None = None  # streams: after N deltas send nothing until the client goes away
     malformed_after: int | None = None  # streams: after N deltas an SSE data line that is not JSON, then end
+    # streams: after N deltas the API's error event (error_type / error_message in a 500's error body), then end
+    error_event_after: int | None = None
     wait_after: int | None = None  # streams: after N deltas wait for `FakeUpstream.release()` (unless released)
     omit_usage: bool = False  # OpenAI: no usage at all (like llama.cpp's server); ignored for Anthropic
     finish_reason: str = "stop"  # either API's vocabulary; translated for the other one
@@ -83,7 +85,7 @@ class Behaviour:
 
     @property
     def faulty(self) -> bool:
-        faults = (self.cut_after, self.stall_after, self.malformed_after)
+        faults = (self.cut_after, self.stall_after, self.malformed_after, self.error_event_after)
         return self.status != 200 or any(f is not None for f in faults)
 
 
@@ -110,6 +112,7 @@ class _Wire(Protocol):
     def stream_prelude(self, answer: Answer) -> list[bytes]: ...
     def stream_delta(self, answer: Answer, text: str) -> bytes: ...
     def stream_epilogue(self, answer: Answer) -> list[bytes]: ...
+    def stream_error(self, body: dict[str, Any]) -> bytes: ...
     def error_body(self, status: int, error_type: str | None, message: str | None) -> dict[str, Any]: ...
     def not_found_message(self, method: str, path: str) -> str: ...
     def models(self, names: list[str], created: int) -> dict[str, Any]: ...
@@ -258,7 +261,8 @@ class FakeUpstream:
         else:
             behaviour = self._defaults.get(model) or self._defaults.get(None) or Behaviour()
         if behaviour.faulty and 0 < behaviour.fail_ratio < 1 and self._rng.random() >= behaviour.fail_ratio:
-            return replace(behaviour, status=200, cut_after=None, stall_after=None, malformed_after=None)
+            faults = {"cut_after": None, "stall_after": None, "malformed_after": None, "error_event_after": None}
+            return replace(behaviour, status=200, **faults)
         return behaviour
 
     # -- serving ---------------------------------------------------------------------------------------------------
@@ -400,6 +404,10 @@ class FakeUpstream:
                 raise ClientGone
             if behaviour.malformed_after is not None and sent >= behaviour.malformed_after:
                 await conn.write(chunk([wire.MALFORMED]) + b"0\r\n\r\n")
+                return True
+            if behaviour.error_event_after is not None and sent >= behaviour.error_event_after:
+                error = wire.error_body(500, behaviour.error_type, behaviour.error_message)
+                await conn.write(chunk([wire.stream_error(error)]) + b"0\r\n\r\n")
                 return True
             if behaviour.wait_after is not None and sent == behaviour.wait_after:
                 await self._pass(self._mid_stream_gate, conn)
