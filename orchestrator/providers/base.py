@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
 from orchestrator.errors import Reason
@@ -114,3 +114,11 @@ class Provider(Protocol):
     async def count_tokens(self, model: str, messages: tuple[ChatMessage, ...], exact: bool = False) -> TokenCount:
         """Tokens the messages take for `model`, offline. `exact` allows a provider's count endpoint."""
         ...
+
+
+@runtime_checkable
+class ReportsServing(Protocol):
+    """A provider that knows when it cannot serve (the embedded model's wedged worker): the router skips it
+    and reports its circuit OPEN while `serving()` is false."""
+
+    def serving(self) -> bool: ...
