@@ -100,6 +100,9 @@ def to_gbnf(schema: dict[str, Any]) -> str:
 
     compile_schema(schema, FIELD, Reason.INVALID_JSON_SCHEMA)  # caps, meta-schema, reference loops
     check_supported(schema)
+    if isinstance(schema.get("$ref"), str) and len(schema) > 1:
+        # The converter resolves nothing beside a root $ref: the root's own definitions would stay unresolved.
+        schema = {k: v for k, v in schema.items() if k != "$ref"} | {"anyOf": [{"$ref": schema["$ref"]}]}
     try:
         grammar = json_schema_to_gbnf(json.dumps(schema))
     except RecursionError:

@@ -60,6 +60,11 @@ class LocalProvider:
             self._model.close()
             self._model = None
 
+    @property
+    def scheduler(self) -> Scheduler:
+        assert self._scheduler is not None, "provider not started"
+        return self._scheduler
+
     def serving(self) -> bool:
         """False while work is pending and the scheduler has made no progress for `stall_seconds`."""
         return self._scheduler is not None and not self._scheduler.stalled()

@@ -94,6 +94,7 @@ class Scheduler:
         self.context_lock = threading.Lock()
         self._closed = False
         self.progress_at = time.monotonic()
+        self.steps = 0  # decode steps finished
         self.seconds_per_job: float | None = None  # moving average, for Retry-After estimates
         self._thread = threading.Thread(target=self._run, name=f"llama-{name}", daemon=True)
         self._thread.start()
@@ -106,7 +107,7 @@ class Scheduler:
             if self._closed:
                 raise ProviderError(ProviderErrorKind.UNAVAILABLE, "the embedded model is shutting down")
             idle = not self._active and not self._waiting
-            if not self._free and len(self._waiting) >= self._max_queue:
+            if len(self._waiting) >= self._max_queue + len(self._free):  # every slot taken, the queue full
                 return False
             if idle:
                 self.progress_at = time.monotonic()  # idle time is not a stall
@@ -122,7 +123,13 @@ class Scheduler:
 
     @property
     def queued(self) -> int:
+        """Requests waiting for a sequence slot."""
         return len(self._waiting)
+
+    @property
+    def running(self) -> int:
+        """Sequences holding a slot (reading their prompt or decoding)."""
+        return len(self._active)
 
     def retry_after(self) -> float:
         """About when a queued request would start: the queue's jobs, max_batch at a time."""
@@ -168,6 +175,7 @@ class Scheduler:
                 for job in failed:
                     self._finish(job, error)
                 self._flush(failed)
+            self.steps += 1
             self.progress_at = time.monotonic()
 
     def _admit(self) -> None:
