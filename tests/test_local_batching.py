@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import grpc
 import pytest
@@ -77,9 +78,13 @@ def wedged(scheduler: Scheduler) -> Iterator[None]:
         scheduler.context_lock.release()
 
 
-async def until(condition: object) -> None:
-    while not condition():  # type: ignore[operator]
-        await asyncio.sleep(0.02)
+async def until(condition: Callable[[], Awaitable[bool] | bool]) -> None:
+    """Polls a condition the scheduler thread changes (it has no event to wait on); the test timeout bounds it."""
+    for _ in itertools.count():
+        done = condition()
+        if done if isinstance(done, bool) else await done:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def test_eight_concurrent_streams_answer_as_each_prompt_does_alone(provider: LocalProvider) -> None:
@@ -203,6 +208,10 @@ async def streamed(client: OrchestratorClient, request: gen.GenerateRequest) -> 
     return [event async for event in client.stream_generate(request)]
 
 
+async def is_open(client: OrchestratorClient) -> bool:
+    return await circuit(client) == gen.CIRCUIT_STATE_OPEN
+
+
 async def circuit(client: OrchestratorClient) -> int:
     (model,) = (await client.generation.ListModels(gen.ListModelsRequest(), timeout=10)).models
     return model.circuit_state
@@ -251,8 +260,7 @@ async def test_a_wedged_scheduler_makes_the_model_not_serving_until_it_moves_aga
     before = await circuit(client)
     with wedged(scheduler):
         stuck = asyncio.create_task(streamed(client, raw("Say one.")))
-        while await circuit(client) != gen.CIRCUIT_STATE_OPEN:  # after stall_seconds without a step
-            await asyncio.sleep(0.1)
+        await until(lambda: is_open(client))  # after stall_seconds without a decode step
         with pytest.raises(grpc.aio.AioRpcError) as skipped:
             await client.generate(raw("Say two."))
     events = await stuck
