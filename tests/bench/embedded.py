@@ -99,7 +99,9 @@ async def _one_stream(provider: Any, task: str, max_tokens: int) -> dict[str, An
     raise RuntimeError("stream ended without a completion")
 
 
-async def concurrency(levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64, rounds: int = 2) -> dict[str, Any]:
+async def concurrency(
+    levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64, rounds: int = 2, **settings: Any
+) -> dict[str, Any]:
     """Aggregate output tokens/s and time to first token with `n` streams started together (greedy, fixed
     budget; rounds are interleaved across levels and the best round per level is kept, since other processes
     on the machine only ever slow a round down)."""
@@ -110,7 +112,7 @@ async def concurrency(levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64,
     from orchestrator.providers.local import LocalProvider
 
     load = os.getloadavg()
-    provider = LocalProvider("local", ProviderSettings(type="local", max_batch=max(levels)))
+    provider = LocalProvider("local", ProviderSettings(type="local", max_batch=max(levels), **settings))
     await provider.start()
     best: dict[int, dict[str, Any]] = {}
     try:
@@ -137,11 +139,20 @@ async def concurrency(levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64,
     one = best.get(1, {}).get("tokens_per_s")
     for result in best.values():
         result["speedup_vs_1"] = round(result["tokens_per_s"] / one, 2) if one else None
-    return {"load_before": load, "load_after": os.getloadavg(), "levels": [best[n] for n in levels]}
+    return {
+        "settings": settings,
+        "load_before": load,
+        "load_after": os.getloadavg(),
+        "levels": [best[n] for n in levels],
+    }
 
 
 if __name__ == "__main__":
     import asyncio
     import json
+    import sys
 
-    print(json.dumps(asyncio.run(concurrency()), indent=2))
+    # python -m tests.bench.embedded [n_threads=1] [model_path=...]: provider settings as key=value
+    overrides = dict(arg.split("=", 1) for arg in sys.argv[1:])
+    typed = {k: int(v) if v.isdigit() else v for k, v in overrides.items()}
+    print(json.dumps(asyncio.run(concurrency(**typed)), indent=2))
