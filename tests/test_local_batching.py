@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import grpc
@@ -27,6 +28,7 @@ from orchestrator.errors import InvalidArgumentError, Reason
 from orchestrator.providers.base import Completion, ProviderRequest
 from orchestrator.providers.local import LocalProvider
 from orchestrator.providers.local.scheduler import Scheduler
+from orchestrator.providers.local.text import TextStream
 from tests.helpers import ErrorDetails, local_settings
 
 pytestmark = pytest.mark.timeout(240)
@@ -111,6 +113,59 @@ async def test_a_stop_string_ends_the_answer_before_it_and_usage_counts_what_was
     assert text == full[: full.index("(")]
     assert done.finish_reason is FinishReason.STOP
     assert 0 < done.usage.output_tokens < 24
+
+
+async def test_grammars_and_sampling_settings_stay_with_their_own_sequence(provider: LocalProvider) -> None:
+    """Constrained, sampled and greedy requests share steps; each keeps its own grammar and sampler."""
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 12}, "count": {"type": "integer"}},
+        "required": ["name", "count"],
+        "additionalProperties": False,
+    }
+    constrained = ProviderRequest(
+        "smollm2",
+        (ChatMessage("user", "Give a fruit name and a count as JSON."),),
+        SamplingParams(temperature=0.0, max_output_tokens=48),
+        None,
+        schema,
+    )
+    sampled = [ProviderRequest("smollm2", ask(task).messages, SamplingParams(0.9, 0.9, 16)) for task in TASKS[:3]]
+    greedy_alone = await answer(provider, ask(TASKS[3]))
+
+    results = await asyncio.gather(
+        *(answer(provider, constrained) for _ in range(3)),
+        *(answer(provider, request) for request in sampled),
+        answer(provider, ask(TASKS[3])),
+    )
+
+    for text, done in results[:3]:
+        value = json.loads(text)
+        assert set(value) == {"name", "count"} and isinstance(value["count"], int)
+        assert done.finish_reason is FinishReason.STOP
+    assert len({text for text, _ in results[:3]}) == 1  # greedy under a grammar: the same answer each time
+    assert all(done.usage.output_tokens > 0 for _, done in results[3:6])
+    assert results[6] == greedy_alone
+
+
+def test_text_is_held_back_only_while_it_may_begin_a_stop_string() -> None:
+    stream = TextStream(("STOP",))
+
+    assert stream.push(b"ab") == ("ab", False)
+    assert stream.push(b"cS") == ("c", False)  # "S" may begin "STOP"
+    assert stream.push(b"x") == ("Sx", False)
+    assert stream.push(b"ST") == ("", False)
+    assert stream.push(b"OP and more") == ("", True)
+
+
+def test_a_character_split_across_tokens_is_sent_whole() -> None:
+    stream = TextStream(())
+    snowman = "\N{SNOWMAN}".encode()
+
+    assert stream.push(snowman[:1]) == ("", False)
+    assert stream.push(snowman[1:] + b"!") == ("\N{SNOWMAN}!", False)
+    assert stream.push(b"\xe2") == ("", False)
+    assert stream.flush() == "\ufffd"  # the answer ended inside a character
 
 
 async def test_schemas_without_a_grammar_are_refused_before_queueing(provider: LocalProvider) -> None:
