@@ -1,9 +1,9 @@
 """The one thread that owns the llama.cpp context: continuous batching over several sequences.
 
-Every step builds one llama_batch: the last sampled token of each decoding sequence (one row of logits
-each), then up to `prefill_chunk` prompt tokens of the sequences still reading their prompts, round-robin,
-so a long prompt is fed in pieces while the others keep decoding. One llama_decode runs them all; each
-sequence then samples from its own row with its own sampler chain (grammar, temperature, top_p).
+Every step runs one llama_decode over the last sampled token of each decoding sequence (one row of logits
+each), then up to `prefill_chunk` prompt tokens of the sequences still reading their prompts, round-robin
+(one sequence per llama_decode), so a long prompt is fed in pieces while the others keep decoding. Each
+sequence samples from its own row with its own sampler chain (grammar, temperature, top_p).
 
 Requests wait in a bounded queue and join at the next step when a sequence slot is free. A finished or
 cancelled sequence leaves at the next step: its KV cells are removed (llama_memory_seq_rm) and its slot
@@ -192,36 +192,46 @@ class Scheduler:
         touched = list(self._active)
         for job in [j for j in self._active if j.cancelled]:
             self._release(job)
-        batch, n = self._batch, 0
+        # One decode for every sequence's next token (one piece each: llama.cpp keeps it in one ubatch)...
         decoding = [j for j in self._active if j.fed == len(j.prompt)]
-        for job in decoding:
-            job.row = n
+        n = 0
+        for row, job in enumerate(decoding):
+            job.row = row
             n = self._put(n, job.last, job.fed + job.output_tokens - 1, job.seq, True)
+        self._decode(n, decoding)
+        # ...then up to `prefill_chunk` prompt tokens, one sequence per decode (sequences with per-sequence KV
+        # streams are split into equal pieces: mixed into the decode above, a prompt would run token by token).
         prefilling = [j for j in self._active if j.fed < len(j.prompt)]
         budget = self._chunk
         if prefilling:
             self._turn = (self._turn + 1) % len(prefilling)
             for job in prefilling[self._turn :] + prefilling[: self._turn]:
                 take = min(budget, len(job.prompt) - job.fed)
+                n = 0
                 for i in range(job.fed, job.fed + take):
                     n = self._put(n, job.prompt[i], i, job.seq, False)
                 job.fed += take
                 budget -= take
                 if job.fed == len(job.prompt):
-                    batch.logits[n - 1] = 1
+                    self._batch.logits[n - 1] = 1
                     job.row = n - 1
+                self._decode(n, [job])
                 if budget == 0:
                     break
-        if n:
-            batch.n_tokens = n
-            code = llama_cpp.llama_decode(self._ctx, batch)
-            if code != 0:
-                raise RuntimeError(f"llama_decode returned {code}")
-        for job in list(self._active):
+        self._flush(touched)
+
+    def _decode(self, n: int, jobs: list[Job]) -> None:
+        """Run the batch's first `n` tokens; then each job with a logits row samples its next token."""
+        if not n:
+            return
+        self._batch.n_tokens = n
+        code = llama_cpp.llama_decode(self._ctx, self._batch)
+        if code != 0:
+            raise RuntimeError(f"llama_decode returned {code}")
+        for job in jobs:
             if job.row >= 0:
                 self._sample(job)
                 job.row = -1
-        self._flush(touched)
 
     def _put(self, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
         batch = self._batch
