@@ -100,7 +100,7 @@ async def _one_stream(provider: Any, task: str, max_tokens: int) -> dict[str, An
 
 
 async def concurrency(
-    levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64, rounds: int = 2, **settings: Any
+    levels: tuple[int, ...] = (1, 4, 8), max_tokens: int = 64, rounds: int = 3, **settings: Any
 ) -> dict[str, Any]:
     """Aggregate output tokens/s and time to first token with `n` streams started together (greedy, fixed
     budget; rounds are interleaved across levels and the best round per level is kept, since other processes

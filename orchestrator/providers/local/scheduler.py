@@ -48,6 +48,7 @@ class Finished:
 
 
 ADMITTED = Admitted()
+CLOSE_SECONDS = 30.0
 Item = str | Admitted | Finished | ProviderError
 
 
@@ -146,7 +147,10 @@ class Scheduler:
         with self._cv:
             self._closed = True
             self._cv.notify()
-        self._thread.join()
+        self._thread.join(CLOSE_SECONDS)
+        if self._thread.is_alive():  # wedged in llama.cpp: leave the context to the process exit, never free it
+            log.error("embedded model scheduler did not stop; its context is not freed")
+            return
         left = [*self._waiting, *self._active]
         self._waiting.clear()
         for job in left:
