@@ -112,10 +112,9 @@ class LocalProvider:
             deliver=deliver,
             loop=asyncio.get_running_loop(),
         )
-        pause = idle.paused()  # queued: the router's idle timer waits for the scheduler, not for us
         if not scheduler.submit(job):
-            pause.resume()
             raise self._queue_full(scheduler)
+        pause = idle.paused()  # queued: the router's idle timer waits for the scheduler, not for us
         try:
             while True:
                 await wake.wait()

@@ -185,9 +185,14 @@ class Scheduler:
     def _admit(self) -> None:
         while self._waiting and self._free:
             job = self._waiting.popleft()
-            job.seq = self._free.pop()
             job.started = time.monotonic()
-            job.sampler = SamplerChain(self._model.vocab, job.params, job.grammar)
+            try:
+                job.sampler = SamplerChain(self._model.vocab, job.params, job.grammar)
+            except RuntimeError as exc:  # llama.cpp refused the sampler: this request fails, not the thread
+                job.out.append(ProviderError(ProviderErrorKind.UNAVAILABLE, f"embedded model: {exc}"))
+                self._flush([job])
+                continue
+            job.seq = self._free.pop()
             job.text = TextStream(job.stops)
             job.out.append(ADMITTED)
             self._active.append(job)
