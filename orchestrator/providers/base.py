@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
 from orchestrator.errors import Reason
@@ -157,3 +157,11 @@ class Transport(Protocol):
     async def stream(self, path: str, body: dict[str, Any], timeout: float | None) -> EventStream:
         """An SSE answer, once its headers arrived (HTTP errors are raised here, before any event)."""
         ...
+
+
+@runtime_checkable
+class ReportsServing(Protocol):
+    """A provider that knows when it cannot serve (the embedded model's wedged worker): the router skips it
+    and reports its circuit OPEN while `serving()` is false."""
+
+    def serving(self) -> bool: ...

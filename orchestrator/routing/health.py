@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from orchestrator.domain import CircuitState
+from orchestrator.providers.base import Provider, ReportsServing
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +133,8 @@ class ModelHealth:
 
     def may_retry(self) -> bool:
         return self._tokens > self._budget.max_tokens / 2
+
+
+def serving(provider: Provider) -> bool:
+    """False while the provider reports it cannot serve (ReportsServing): the model is skipped and shown OPEN."""
+    return provider.serving() if isinstance(provider, ReportsServing) else True

@@ -36,9 +36,10 @@ from orchestrator.errors import (
     UnavailableError,
 )
 from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
+from orchestrator.providers.idle import lent_timeout
 from orchestrator.routing.call import BuiltPrompt, Call, RouteEvent, RouteFinished, RouteStarted
 from orchestrator.routing.catalog import ModelCatalog, ModelSpec
-from orchestrator.routing.health import HoldBoard, ModelHealth
+from orchestrator.routing.health import HoldBoard, ModelHealth, serving
 from orchestrator.routing.outcomes import all_failed, caller_error, rejected
 from orchestrator.routing.planner import plan_models
 from orchestrator.routing.policy import RoutingPolicy, TaskRoute
@@ -106,7 +107,8 @@ class Router:
         return self._providers[model.provider]
 
     def circuit_state(self, model: ModelSpec) -> CircuitState:
-        return self._health[model.name].current_state()
+        # OPEN while the provider says it cannot serve (the embedded model's wedged worker).
+        return self._health[model.name].current_state() if serving(self.provider(model)) else CircuitState.OPEN
 
     async def count_tokens(
         self, model: ModelSpec, messages: tuple[ChatMessage, ...], exact: bool = False
@@ -184,8 +186,8 @@ class Router:
             while tries < self.policy.max_attempts_per_model:
                 tries += 1
                 request = self._request(model, messages, call)  # may raise DEADLINE_EXCEEDED
-                if not health.try_acquire():
-                    walk.skipped.append(f"{model.name} ({health.current_state().value})")
+                if not serving(self.provider(model)) or not health.try_acquire():
+                    walk.skipped.append(f"{model.name} ({self.circuit_state(model).value})")
                     break
                 reservation = await self._reserve(call, model, health, prompt_tokens, walk)
                 started = time.monotonic()
@@ -214,6 +216,11 @@ class Router:
                         break
                     await self._sleep(delay)
                     continue
+                except OrchestratorError as refused:  # before any work (a full queue): not the model's failure
+                    health.release()
+                    _settle(call, reservation, 0, 0.0)
+                    span.fail(refused.reason, refused.message)
+                    raise _with_attempts(refused, walk) from None
                 except BaseException:
                     health.release()  # cancelled: says nothing about the model
                     # The upstream may bill the prompt it received; what it generated never reached us.
@@ -307,7 +314,7 @@ class Router:
         """Start a stream and wait for its first event, so a failure before it can still fall back."""
         events = self.provider(model).stream(request)
         try:
-            async with asyncio.timeout(self.policy.stream_idle_timeout_seconds):
+            async with lent_timeout(self.policy.stream_idle_timeout_seconds):  # our queue's time does not count
                 first = await anext(events)
         except TimeoutError:
             await events.aclose()
