@@ -90,8 +90,9 @@ image:
 image-base:
 	docker/debootstrap-base.sh $(LOCAL_BASE)
 
-# Not part of `make test`: what the orchestrator adds on top of the model (~7 minutes on 2 cores; BENCH_QUICK=1
-# for a ~2 minute smoke run). Prints a table, writes bench/results/latest.json (quick.json when quick).
+# Not part of `make test`: what the orchestrator adds on top of the model, and what auth + quotas in Redis add
+# (~8 minutes on 2 cores; BENCH_QUICK=1 for a ~3 minute smoke run). Prints a table, writes
+# bench/results/latest.json (quick.json when quick). The peer gateways are `make bench-peers`, below.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench
 
