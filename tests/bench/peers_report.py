@@ -123,7 +123,8 @@ def table(doc: dict[str, Any]) -> str:
         f"Orchestrator vs peers ({doc['plan']['mode']}, {doc['plan']['rounds']} interleaved rounds, medians) - "
         f"{m['date']}, commit {m['git_commit']}",
         f"LiteLLM proxy {v['litellm']} (1 worker), Portkey gateway {v['portkey']} (Node, @hono/node-server "
-        f"{v['hono_node_server']}), orchestrator workers: {doc['orchestrator_workers']}; "
+        f"{v['hono_node_server']}), orchestrator workers: {doc['orchestrator_workers']}, "
+        f"{'auth + quotas in Redis' if doc.get('orchestrator_auth_quota') else 'auth off, no limits'}; "
         f"{m['cpu_count']} CPUs, load average {', '.join(f'{x:.2f}' for x in m['load_average_start'])} at start, "
         f"other processes used {_fmt(f['other_processes_cpu_pct_median'], 1)}% of the CPUs (median per run)",
         "same fake (0 ms, 16 deltas); orchestrator over gRPC, the others over HTTP/JSON (aiohttp); "

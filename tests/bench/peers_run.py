@@ -16,6 +16,7 @@ HTTP with the same rendered messages through one pooled aiohttp session (tests/b
 The load generator's CPU per call is reported for every target (the client cost: gRPC for the orchestrator,
 aiohttp for the others). The orchestrator runs one worker process (`server.workers: 1` where that setting exists;
 BENCH_PEERS_WORKERS overrides) like the peers: LiteLLM with one worker, Portkey on one Node event loop.
+BENCH_PEERS_QUOTA=1 runs it with auth + quotas counted in a throwaway Redis (tests/bench/quota.py's config).
 Writes bench/results/peers.json (quick: peers-quick.json) and prints the table with the goal ratios.
 """
 
@@ -31,7 +32,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.bench import micro, peers, peers_report, report
+from tests.bench import micro, peers, peers_report, quota, report
 from tests.bench.procs import MODEL, ROOT, CpuMeter, LoadGenClient, children, routed_config, rss_kib, settle
 from tests.bench.run import REQUEST, RESULTS, Plan, _install_signal_handlers, _rounded, log
 
@@ -40,10 +41,11 @@ STREAM_LOAD = 8  # concurrency of the run that measures CPU per streamed answer
 SERVERS = ("orch", "portkey", "litellm")
 
 
-def orchestrator_config(fake_port: int) -> dict[str, Any]:
+def orchestrator_config(fake_port: int, redis_url: str | None) -> dict[str, Any]:
+    """The bench's routed config; with a Redis URL, auth + quotas as in the auth + quota phase (BENCH_PEERS_QUOTA)."""
     from orchestrator.config import ServerSettings
 
-    config = routed_config(fake_port)
+    config = routed_config(fake_port) if redis_url is None else quota.configs(fake_port, redis_url)[1]
     if "workers" in ServerSettings.model_fields:
         config["server"]["workers"] = int(os.environ.get("BENCH_PEERS_WORKERS", "1"))
     return config
@@ -65,8 +67,14 @@ def measure(plan: Plan, log_dir: Path) -> dict[str, Any]:
     with children(log_dir) as group:
         log("starting the fake (0 ms, 16 deltas), the orchestrator, LiteLLM proxy, the Portkey gateway")
         fake = group.fake("fake-0ms", chunks=DELTAS).wait_port()
-        config = orchestrator_config(fake.port)
+        redis_url = None
+        if os.environ.get("BENCH_PEERS_QUOTA", "") not in ("", "0"):
+            redis = quota.ThrowawayRedis()
+            group.add(redis)
+            redis_url = redis.url
+        config = orchestrator_config(fake.port, redis_url)
         raw["orchestrator_workers"] = config["server"].get("workers", "n/a (no server.workers setting)")
+        raw["orchestrator_auth_quota"] = redis_url is not None
         orch = group.orchestrator("orch", config)
         litellm, litellm_headers = peers.start_litellm(fake.port, log_dir)
         group.add(litellm)
@@ -90,6 +98,8 @@ def measure(plan: Plan, log_dir: Path) -> dict[str, Any]:
             "litellm": {"kind": "aiohttp", "url": url.format(litellm.addr), "headers": litellm_headers},
             "direct": {"kind": "aiohttp", "url": url.format(fake.addr)},
         }
+        if redis_url is not None:
+            targets["orch"]["metadata"] = [["authorization", f"Bearer {quota.KEY}"]]
         log(f"warm-up: {plan.warmup_s:g}s per target, unary and streamed")
         for target in targets.values():
             send({"op": "unary", "target": target, "concurrency": 32, "duration": plan.warmup_s}, plan.warmup_s)
@@ -105,7 +115,7 @@ def measure(plan: Plan, log_dir: Path) -> dict[str, Any]:
                 for name in names if r % 2 == 0 else reversed(names):
                     settle(0.3)
                     command = {"op": op, "target": targets[name], "concurrency": concurrency, "duration": seconds}
-                    with CpuMeter(pids, trees=True) as meter:
+                    with CpuMeter(pids) as meter:
                         reply = send(command, seconds)
                     this[scenario][name] = reply | {"cpu_s": meter.used}
             rounds.append(this)
@@ -137,6 +147,7 @@ def main() -> int:
         "duration_s": round(time.monotonic() - started, 1),
         "versions": raw["versions"],
         "orchestrator_workers": raw["orchestrator_workers"],
+        "orchestrator_auth_quota": raw["orchestrator_auth_quota"],
         "figures": figures,
         "goals": peers_report.goals(figures),
         "raw": raw,

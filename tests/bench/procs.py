@@ -162,12 +162,13 @@ def machine_busy_seconds() -> float:
 
 
 class CpuMeter:
-    """CPU seconds used by each of our processes during a block, by this process, and by everything else."""
+    """CPU seconds used by each of our process trees during a block, by this process, and by everything else."""
 
-    def __init__(self, pids: dict[str, int], trees: bool = False) -> None:
+    def __init__(self, pids: dict[str, int], trees: bool = True) -> None:
         self.pids = pids
         self.used: dict[str, float] = {}
-        self._cpu = tree_cpu_seconds if trees else cpu_seconds  # trees: each process with its descendants
+        # Each process with its descendants (an orchestrator's worker processes, a proxy's server children).
+        self._cpu = tree_cpu_seconds if trees else cpu_seconds
 
     def __enter__(self) -> CpuMeter:
         self._start = {name: self._cpu(pid) for name, pid in self.pids.items()}
