@@ -152,6 +152,10 @@ def figures(raw: dict[str, Any] | None) -> dict[str, Any]:
         "plain_cpu_us_per_call_c32": per_round(lambda r: cpu(r, "unary_c32", "plain", "plain")),
         "guarded_cpu_us_per_call_c32": per_round(lambda r: cpu(r, "unary_c32", "guarded", "guarded")),
         "redis_cpu_us_per_call_c32": per_round(lambda r: cpu(r, "unary_c32", "guarded", "redis")),
+        # Steadier than the RPS ratio on a shared machine: the CPU each call costs the server, guarded - plain.
+        "added_cpu_us_per_call_c32": per_round(
+            lambda r: cpu(r, "unary_c32", "guarded", "guarded") - cpu(r, "unary_c32", "plain", "plain")
+        ),
         "errors": sum(run.get("errors", 0) for r in rounds for s in r.values() for run in s.values()),
     }
 
