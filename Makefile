@@ -23,7 +23,7 @@ DOCKER         ?= docker
 DOCKER_BUILD_FLAGS ?= --network=host
 LOCAL_BASE     ?= local/debian-python:3.11-bookworm
 
-.PHONY: run test lint proto proto-check buf bench load attack clean clients client-tools client-typescript client-go client-java \
+.PHONY: run test lint proto proto-check buf bench bench-peers load attack clean clients client-tools client-typescript client-go client-java \
 	chart deploy-check image image-base
 
 $(BIN)/python:
@@ -93,10 +93,18 @@ image:
 image-base:
 	docker/debootstrap-base.sh $(LOCAL_BASE)
 
-# Not part of `make test`: what the orchestrator adds on top of the model (~7 minutes on 2 cores; BENCH_QUICK=1
-# for a ~2 minute smoke run). Prints a table, writes bench/results/latest.json (quick.json when quick).
+# Not part of `make test`: what the orchestrator adds on top of the model, and what auth + quotas in Redis add
+# (~8 minutes on 2 cores; BENCH_QUICK=1 for a ~3 minute smoke run). Prints a table, writes
+# bench/results/latest.json (quick.json when quick). The peer gateways are `make bench-peers`, below.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m tests.bench
+
+# Not part of `make test` nor `make bench` (~7 minutes): the orchestrator side by side with LiteLLM proxy and the
+# Portkey gateway against the same fake, in the same interleaved rounds (tests/bench/peers_run.py). Installs the
+# peers once into .tools/peers/ (git-ignored: LiteLLM in its own virtualenv, Portkey with npm; needs node and npm).
+# Prints a Markdown table with issue 15's goal ratios, writes bench/results/peers.json (BENCH_QUICK=1: a smoke run).
+bench-peers: $(DEV_STAMP)
+	$(BIN)/python -m tests.bench.peers_run
 
 # Not part of `make test`: k6 (bench/k6/orchestrator.js) against a server it starts with the fake upstream; prints
 # k6's summary. LOAD_SCENARIO=unary|streaming|mixed|all LOAD_RATE=10 (calls/s) LOAD_DURATION=20s (per scenario).

@@ -2,10 +2,11 @@
 
     python -m tests.bench.loadgen      # prints {"ready": true}; then one reply per command line
 
-Targets are gRPC (`{"kind": "grpc", "addr": "127.0.0.1:N"}`: the orchestrator or the floor, one channel per
-address) or the fake upstream called directly over HTTP (`{"kind": "http", "url": ".../v1/chat/completions"}`)
-with raw httpx2 (the transport the `openai` SDK is built on, without the SDK's request building and pydantic
-parsing: the cheaper of the two, so the direct baseline is as fast as a Python client gets).
+Targets are gRPC (`{"kind": "grpc", "addr": "127.0.0.1:N"}`, optional `"metadata": [[key, value], ...]`: the
+orchestrator or the floor, one channel per address), the fake upstream called directly over HTTP
+(`{"kind": "http", "url": ".../v1/chat/completions"}`) with raw httpx2 (the transport the `openai` SDK is built on,
+without the SDK's request building and pydantic parsing), or an OpenAI-format HTTP target through aiohttp
+(`{"kind": "aiohttp", "url": ..., "headers": {...}}`: the peer gateways and their direct baseline; httpclient.py).
 
 Commands (`op`): setup, unary, stream, hold, calls, quit. Latencies are closed-loop: `concurrency` workers,
 each sending its next call when the previous one finished, for `duration` seconds.
@@ -28,6 +29,7 @@ from google.protobuf import json_format
 from orchestrator_client.v1 import generation_pb2 as gen
 from orchestrator_client.v1 import generation_pb2_grpc
 
+from tests.bench.httpclient import AiohttpTargets
 from tests.bench.stats import summary
 
 CALL_TIMEOUT = 60.0
@@ -43,9 +45,11 @@ class LoadGen:
         self._http = httpx2.AsyncClient(
             timeout=CALL_TIMEOUT, limits=httpx2.Limits(max_connections=2000, max_keepalive_connections=2000)
         )
+        self._aiohttp = AiohttpTargets(CALL_TIMEOUT)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._aiohttp.aclose()
         for channel, _ in self._channels.values():
             await channel.close()
 
@@ -68,13 +72,16 @@ class LoadGen:
     def unary_call(self, target: dict[str, Any]) -> Callable[[], Awaitable[None]]:
         if target["kind"] == "grpc":
             stub, request = self.stub(target["addr"]), self.request
+            metadata = tuple(tuple(pair) for pair in target.get("metadata", ())) or None
 
             async def grpc_call() -> None:
-                response = await stub.Generate(request, timeout=CALL_TIMEOUT)
+                response = await stub.Generate(request, timeout=CALL_TIMEOUT, metadata=metadata)
                 if not response.text:
                     raise RuntimeError("empty answer")
 
             return grpc_call
+        if target["kind"] == "aiohttp":
+            return lambda: self._aiohttp.unary(target, self.unary_body)
         url, body, headers = target["url"], self.unary_body, {"content-type": "application/json"}
 
         async def http_call() -> None:
@@ -95,8 +102,9 @@ class LoadGen:
         output_tokens = 0
         if target["kind"] == "grpc":
             order_ok = True
+            metadata = tuple(tuple(pair) for pair in target.get("metadata", ())) or None
             call = self.stub(target["addr"]).StreamGenerate(
-                self.request if request is None else request, timeout=timeout
+                self.request if request is None else request, timeout=timeout, metadata=metadata
             )
             async for event in call:
                 now = time.perf_counter_ns()
@@ -112,6 +120,8 @@ class LoadGen:
                     output_tokens = event.final.usage.output_tokens
             if not order_ok:
                 raise RuntimeError("events out of order (want start, deltas, final)")
+        elif target["kind"] == "aiohttp":
+            start_at, times, final, output_tokens = await self._aiohttp.stream(target, self.stream_body)
         else:
             async with self._http.stream(
                 "POST", target["url"], content=self.stream_body, headers={"content-type": "application/json"}

@@ -137,6 +137,21 @@ def cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of its live descendants (worker processes, a proxy's server children)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(stat.parent.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += cpu_seconds(current)
+        todo.extend(parents.get(current, ()))
+    return total
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine has been busy (all CPUs: user, nice, system, irq, softirq, steal)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
@@ -147,19 +162,21 @@ def machine_busy_seconds() -> float:
 
 
 class CpuMeter:
-    """CPU seconds used by each of our processes during a block, by this process, and by everything else."""
+    """CPU seconds used by each of our process trees during a block, by this process, and by everything else."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], trees: bool = True) -> None:
         self.pids = pids
         self.used: dict[str, float] = {}
+        # Each process with its descendants (an orchestrator's worker processes, a proxy's server children).
+        self._cpu = tree_cpu_seconds if trees else cpu_seconds
 
     def __enter__(self) -> CpuMeter:
-        self._start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._start = {name: self._cpu(pid) for name, pid in self.pids.items()}
         self._self, self._busy, self._wall = time.process_time(), machine_busy_seconds(), time.monotonic()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        used = {name: max(cpu_seconds(pid) - self._start[name], 0.0) for name, pid in self.pids.items()}
+        used = {name: max(self._cpu(pid) - self._start[name], 0.0) for name, pid in self.pids.items()}
         used["bench"] = time.process_time() - self._self
         busy = machine_busy_seconds() - self._busy
         # Other tenants of this machine (anything not started by the benchmark): the noise indicator.

@@ -10,6 +10,7 @@ import time
 from importlib import metadata
 from typing import Any
 
+from tests.bench import quota
 from tests.bench.procs import ROOT, source_fingerprint
 from tests.bench.stats import median
 
@@ -139,6 +140,7 @@ def figures(raw: dict[str, Any]) -> dict[str, Any]:
             "post_minus_raw_per_stream_chunk": cost["sdk_post_minus_raw_us_per_chunk"],
         }
     out["streams_held"] = _streams_held(raw.get("streams_held"))
+    out["auth_quota"] = quota.figures(raw.get("auth_quota"))
     out["embedded"] = _embedded(raw.get("embedded"))
     out["micro_us"] = {
         k: {"p50": v.get("p50"), "p99": v.get("p99")} for k, v in raw.get("micro", {}).items() if isinstance(v, dict)
@@ -260,6 +262,7 @@ def targets(f: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append((f"{held['streams']} streams: stalled+dropped+incomplete", bad, "", "<=", 0))
         rows.append((f"{held['streams']} streams: peak concurrent", held["peak_concurrent"], "", ">=", held["streams"]))
         rows.append(("RSS per 1,000 streams", held["rss_mib_per_1000_streams"], "MiB", "<=", 30))
+    rows += quota.targets(f.get("auth_quota") or {})
     emb = f.get("embedded") or {}
     if emb:
         rows.append(("embedded tokens/s via StreamGenerate / direct", emb["ratio"] * 100, "%", ">=", 95))
@@ -342,6 +345,8 @@ def table(doc: dict[str, Any]) -> str:
             f"  embedded CPU us/token: orchestrator process {_fmt(emb['orchestrator_cpu_us_per_token'], 0)} "
             f"(+ client {_fmt(emb['loadgen_cpu_us_per_token'], 0)}) vs direct {_fmt(emb['direct_cpu_us_per_token'], 0)}"
         )
+    if "auth_quota" in f:
+        lines.append(quota.table_line(f["auth_quota"]))
     micro_us = f.get("micro_us", {})
     lines.append(
         "  in-process (us p50/p99): "

@@ -5,7 +5,9 @@
 
 Phases: in-process micro costs; interleaved rounds of unary / streaming calls against the orchestrator, the fake
 upstream called directly and the grpc.aio floor; a py-spy profile of unary Generate at c=64 (when py-spy is
-installed); 1,000 concurrent streams with the orchestrator's RSS; the embedded model against llama-cpp-python.
+installed); auth + quotas counted in a throwaway Redis vs none (tests/bench/quota.py); 1,000 concurrent streams
+with the orchestrator's RSS; the embedded model against llama-cpp-python. `make bench-peers` (tests/bench/peers_run.py)
+adds LiteLLM proxy and the Portkey gateway side by side.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tests.bench import clientcost, micro, profile, report
+from tests.bench import clientcost, micro, profile, quota, report
 from tests.bench.procs import (
     MODEL,
     ROOT,
@@ -120,6 +122,10 @@ class Bench:
         self.group.add(loadgen)
         self.loadgen = loadgen
         self.routed(messages)
+        plan = self.plan
+        self.results["auth_quota"] = quota.measure(
+            self.group, self.send, loadgen.pid, plan.rounds, plan.c1_s, plan.load_s, log
+        )
         self.streams_held()
         self.embedded(messages)
         self.results["orchestrator_code"] = dict(self.group.code)
