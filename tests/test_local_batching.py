@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 import grpc
 import pytest
 import pytest_asyncio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from orchestrator_client import OrchestratorClient
 from orchestrator_client.v1 import common_pb2
 from orchestrator_client.v1 import generation_pb2 as gen
@@ -267,6 +268,11 @@ async def is_open(client: OrchestratorClient) -> bool:
     return await circuit(client) == gen.CIRCUIT_STATE_OPEN
 
 
+async def health_is(probe: health_pb2_grpc.HealthStub, status: int) -> bool:
+    answer = await probe.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+    return answer.status == status
+
+
 async def circuit(client: OrchestratorClient) -> int:
     (model,) = (await client.generation.ListModels(gen.ListModelsRequest(), timeout=10)).models
     return model.circuit_state
@@ -312,13 +318,16 @@ async def test_a_wedged_scheduler_makes_the_model_not_serving_until_it_moves_aga
 ) -> None:
     server, client = stalling
     scheduler = local_of(server).scheduler
+    probe = health_pb2_grpc.HealthStub(client.channel)
     before = await circuit(client)
     with wedged(scheduler):
         stuck = asyncio.create_task(streamed(client, raw("Say one.")))
         await until(lambda: is_open(client))  # after stall_seconds without a decode step
         with pytest.raises(grpc.aio.AioRpcError) as skipped:
             await client.generate(raw("Say two."))
+        await until(lambda: health_is(probe, health_pb2.HealthCheckResponse.NOT_SERVING))  # what liveness probes see
     events = await stuck
+    await until(lambda: health_is(probe, health_pb2.HealthCheckResponse.SERVING))
 
     assert before == gen.CIRCUIT_STATE_CLOSED
     assert skipped.value.code() == grpc.StatusCode.UNAVAILABLE

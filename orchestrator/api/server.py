@@ -36,6 +36,7 @@ from orchestrator.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)
 METRICS_SYNC_SECONDS = 1.0
+HEALTH_POLL_SECONDS = 1.0  # how soon a stuck model shows in the health service (probes poll every few seconds)
 
 GENERATION_SERVICE = generation_pb2.DESCRIPTOR.services_by_name["GenerationService"]
 TEMPLATE_SERVICE = templates_pb2.DESCRIPTOR.services_by_name["TemplateService"]
@@ -122,6 +123,7 @@ class OrchestratorServer:
         settings = runtime.settings
         self._stopping = False
         self._metrics_sync: asyncio.Task[None] | None = None
+        self._health_watch: asyncio.Task[None] | None = None
         raise_open_file_limit()
         self.metrics = metrics
         wanted_metrics = settings.server.metrics_port if metrics_port is None else metrics_port
@@ -187,6 +189,7 @@ class OrchestratorServer:
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
         if self.metrics.multiprocess:
             self._metrics_sync = asyncio.create_task(self._sync_metrics())
+        self._health_watch = asyncio.create_task(self._watch_health())
         log.info("serving", extra={"port": self.port, "services": list(SERVICE_NAMES)})
 
     async def _sync_metrics(self) -> None:
@@ -197,6 +200,26 @@ class OrchestratorServer:
                 log.exception("metrics sync failed")
             await asyncio.sleep(METRICS_SYNC_SECONDS)
 
+    async def _watch_health(self) -> None:
+        """NOT_SERVING while a model's in-process worker is stuck (a wedged embedded decode), SERVING once it moves:
+        the process itself is at fault, so liveness probes should restart it. An open breaker (an upstream
+        outage) is not reported here: a restart would not help."""
+        assert self.app is not None
+        stuck: list[str] = []
+        while True:
+            await asyncio.sleep(HEALTH_POLL_SECONDS)
+            now = self.app.models.stuck()
+            if now == stuck or self._stopping:
+                continue
+            status = health_pb2.HealthCheckResponse.NOT_SERVING if now else health_pb2.HealthCheckResponse.SERVING
+            for service in ("", *SERVICE_NAMES):
+                await self.health.set(service, status)
+            log.warning(
+                "models stuck: reporting NOT_SERVING" if now else "models moving again: SERVING",
+                extra={"models": now or stuck},
+            )
+            stuck = now
+
     async def shutdown(self) -> None:
         """NOT_SERVING at once; keep accepting for drain_seconds; give in-flight calls grace_seconds."""
         if self._stopping:
@@ -204,6 +227,8 @@ class OrchestratorServer:
         self._stopping = True
         assert self.app is not None, "shutdown() before create() finished"
         s = self.app.settings.server
+        if self._health_watch is not None:
+            self._health_watch.cancel()
         await self.health.enter_graceful_shutdown()
         log.info("shutting down", extra={"drain_seconds": s.drain_seconds, "grace_seconds": s.grace_seconds})
         if s.drain_seconds:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from orchestrator.domain import Caller, ChatMessage, CircuitState, TokenCount
 from orchestrator.policy.authorization import check_model
 from orchestrator.routing.catalog import ModelSpec
+from orchestrator.routing.health import serving
 from orchestrator.routing.router import Router
 
 
@@ -31,6 +32,14 @@ class ModelDirectory:
 
     def states(self) -> list[tuple[str, CircuitState]]:
         return [(s.spec.name, s.circuit_state) for s in self.list()]
+
+    def stuck(self) -> list[str]:
+        """Models whose in-process worker cannot make progress (the embedded model's wedged decode thread).
+
+        Unlike an open breaker (an upstream outage, which a restart cannot fix), this is the process's own
+        fault: the health service reports it so that Kubernetes restarts the pod.
+        """
+        return [m.name for m in self._router.catalog.ordered() if not serving(self._router.provider(m))]
 
     def model(self, caller: Caller, model_name: str) -> ModelSpec:
         """The model called `model_name` (the default for an empty name), if the caller may use it."""

@@ -52,6 +52,8 @@ class Env:
     def config(self, name: str, **sections: Any) -> dict[str, Any]:
         server = {"host": "127.0.0.1", "port": 0, "grace_seconds": 1}
         server |= {key: value for key, value in HARDENING.items() if supported(self.code, key)}
+        if supported(self.code, "workers"):
+            server["workers"] = 1  # one process, as the cases were written for (the default is one per CPU)
         providers: dict[str, Any] = {"upstream": {"type": "openai_compatible", "base_url": f"{self.fake.base_url}/v1"}}
         routing: dict[str, Any] = {"backoff_initial_seconds": 0.001, "backoff_max_seconds": 0.01}
         if name.startswith("local"):

@@ -244,6 +244,10 @@ def server_section() -> dict[str, Any]:
     from orchestrator.config import ServerSettings
 
     server: dict[str, Any] = {"host": "127.0.0.1", "port": 0, "grace_seconds": 2}
+    if "workers" in ServerSettings.model_fields:
+        # One process: the loadgen holds one connection per target, which the kernel gives to one worker only;
+        # scripts/bench_workers.py measures 1 vs N workers with several connections.
+        server["workers"] = 1
     if "metrics_port" in ServerSettings.model_fields:
         server["metrics_port"] = 0  # off: no listener; the metrics are still recorded per call
     return server
