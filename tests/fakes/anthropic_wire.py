@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.fakes.upstream import Answer
+    from tests.fakes.behaviour import Answer
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error"}
 _ERROR_TYPES |= {403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error"}

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tests.fakes.upstream import Answer
+    from tests.fakes.behaviour import Answer
 
 _ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error"}
 _ERROR_TYPES |= {404: "invalid_request_error", 409: "invalid_request_error", 422: "invalid_request_error"}

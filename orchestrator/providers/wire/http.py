@@ -1,7 +1,7 @@
 """One pooled aiohttp session per provider: posts the wire JSON, reads JSON answers and SSE streams back.
 
 Mirrors what the vendor SDKs do with the same settings, so `transport: native` and `transport: sdk` cannot be told
-apart by results (tests/test_provider_conformance.py runs against both):
+apart by results (tests/provider_conformance runs against both):
 - URLs: the base URL gets a trailing slash and the path is joined under it (".../v1" + "/chat/completions" is
   ".../v1/chat/completions"), the SDKs' `_prepare_url`; without a base_url, the SDK's environment variable, else
   the API's default.

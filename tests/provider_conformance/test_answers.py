@@ -1,94 +1,25 @@
-"""One suite, every adapter and both transports: the same behaviour whichever provider answers, however it is reached.
-
-openai, anthropic and openai_compatible run against the fake upstream on loopback through each transport, the
-native aiohttp client and the official SDKs, so the two cannot drift; local runs the embedded model for real
-(faults cannot be injected into it, so those cases skip it).
-"""
+"""Answers, streams, usage, errors and faults: the same whichever adapter and transport answers."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-import pytest_asyncio
 
-from orchestrator.config import ProviderSettings
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta
-from orchestrator.providers import create_provider
-from orchestrator.providers.base import Completion, Provider, ProviderError, ProviderErrorKind, ProviderRequest
-from orchestrator.providers.local import LocalProvider
+from orchestrator.providers.base import Completion, ProviderError, ProviderErrorKind, ProviderRequest
 from tests.fakes import Behaviour, FakeUpstream
+from tests.provider_conformance.env import (
+    AUTH_HEADERS,
+    ERRORS,
+    MESSAGES,
+    TRANSPORTS,
+    Subject,
+    collect,
+    fake_provider,
+)
 
 pytestmark = pytest.mark.timeout(60)
-
-FAKE_KINDS = ["openai", "anthropic", "openai_compatible"]
-TRANSPORTS = ["native", "sdk"]
-FAKED = [(kind, transport) for kind in FAKE_KINDS for transport in TRANSPORTS]
-FAKED_IDS = [f"{kind}-{transport}" for kind, transport in FAKED]
-MESSAGES = (ChatMessage("system", "You are terse."), ChatMessage("user", "Say hello to the conformance suite."))
-
-
-@dataclass
-class Subject:
-    kind: str
-    provider: Provider
-    model: str
-    fake: FakeUpstream | None
-    transport: str = "native"
-
-    def request(self, max_tokens: int = 16, timeout: float | None = 10.0, **params: object) -> ProviderRequest:
-        return ProviderRequest(self.model, MESSAGES, SamplingParams(max_output_tokens=max_tokens, **params), timeout)  # type: ignore[arg-type]
-
-
-@pytest_asyncio.fixture(scope="module")
-async def local_provider() -> AsyncIterator[LocalProvider]:
-    provider = LocalProvider("local", ProviderSettings(type="local"))
-    await provider.start()
-    yield provider
-    await provider.aclose()
-
-
-def fake_provider(kind: str, fake: FakeUpstream, transport: str = "native") -> Provider:
-    base_url = fake.base_url if kind == "anthropic" else f"{fake.base_url}/v1"
-    key = None if kind == "openai_compatible" else f"{kind}-key-123456"
-    settings = ProviderSettings(type=kind, base_url=base_url, api_key=key, timeout_seconds=10, transport=transport)  # type: ignore[arg-type]
-    return create_provider(kind, settings)
-
-
-@pytest_asyncio.fixture(params=[*FAKED, ("local", "")], ids=[*FAKED_IDS, "local"])
-async def subject(request: pytest.FixtureRequest, local_provider: LocalProvider) -> AsyncIterator[Subject]:
-    kind, transport = request.param
-    if kind == "local":
-        yield Subject("local", local_provider, "smollm2", None)
-        return
-    async with FakeUpstream(seed=7) as fake:
-        provider = fake_provider(kind, fake, transport)
-        yield Subject(kind, provider, f"{kind}-model", fake, transport)
-        await provider.aclose()
-        assert fake.server_errors == []
-
-
-@pytest_asyncio.fixture(params=FAKED, ids=FAKED_IDS)
-async def faked(request: pytest.FixtureRequest) -> AsyncIterator[Subject]:
-    kind, transport = request.param
-    async with FakeUpstream(seed=7) as fake:
-        provider = fake_provider(kind, fake, transport)
-        yield Subject(kind, provider, f"{kind}-model", fake, transport)
-        await provider.aclose()
-        assert fake.server_errors == []
-
-
-async def collect(subject: Subject, request: ProviderRequest) -> tuple[list[str], list[Completion]]:
-    deltas, finals = [], []
-    async for event in subject.provider.stream(request):
-        assert not finals, "nothing may follow the final Completion"
-        if isinstance(event, TextDelta):
-            deltas.append(event.text)
-        else:
-            finals.append(event)
-    return deltas, finals
 
 
 async def test_unary_answers_with_text_usage_and_a_normalised_finish_reason(subject: Subject) -> None:
@@ -145,17 +76,6 @@ async def test_offline_token_counts_grow_with_the_text(subject: Subject) -> None
 
     assert 0 < short.count < long.count
     assert short.estimated == (subject.kind in ("anthropic", "openai_compatible"))
-
-
-ERRORS = [
-    (Behaviour(status=429, retry_after=2), ProviderErrorKind.RATE_LIMITED),
-    (Behaviour(status=500), ProviderErrorKind.UNAVAILABLE),
-    (Behaviour(status=503), ProviderErrorKind.UNAVAILABLE),
-    (Behaviour(status=400), ProviderErrorKind.INVALID_REQUEST),
-    (Behaviour(status=400, error_type="context_length_exceeded"), ProviderErrorKind.CONTEXT_LENGTH_EXCEEDED),
-    (Behaviour(status=401), ProviderErrorKind.AUTHENTICATION),
-    (Behaviour(status=404), ProviderErrorKind.MODEL_NOT_FOUND),
-]
 
 
 @pytest.mark.parametrize(("behaviour", "kind"), ERRORS, ids=[f"{b.status}-{k.name}" for b, k in ERRORS])
@@ -334,107 +254,3 @@ async def test_wire_requests_follow_each_api(faked: Subject) -> None:
 
 # What carries the key: the native client sends each API's documented headers; the SDKs what they send (anthropic
 # 2.x a bearer token; openai a placeholder key when none is configured).
-AUTH_HEADERS = {
-    ("openai", "native"): {"authorization": "Bearer openai-key-123456"},
-    ("openai", "sdk"): {"authorization": "Bearer openai-key-123456"},
-    ("anthropic", "native"): {"x-api-key": "anthropic-key-123456", "anthropic-version": "2026-10-21"},
-    ("anthropic", "sdk"): {"authorization": "Bearer anthropic-key-123456", "anthropic-version": "2026-10-21"},
-    ("openai_compatible", "native"): {"authorization": None},
-    ("openai_compatible", "sdk"): {"authorization": "Bearer not-needed"},
-}
-
-
-async def test_cancelling_the_caller_mid_stream_drops_the_upstream_connection(faked: Subject) -> None:
-    assert faked.fake is not None
-    faked.fake.enqueue(Behaviour(stall_after=2))
-    reading = asyncio.Event()
-
-    async def caller() -> None:
-        async for _ in faked.provider.stream(faked.request()):
-            reading.set()
-
-    task = asyncio.create_task(caller())
-    await reading.wait()
-    task.cancel()
-
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    await faked.fake.wait_for_disconnects(1, timeout=3.0)
-    # Closed, not pooled half-read: the next call is answered in full.
-    answer = await faked.provider.generate(faked.request())
-    assert answer.text == "Hello! You said: Say hello to the conformance suite."
-
-
-async def test_a_slow_answer_times_out_within_the_request_timeout(faked: Subject) -> None:
-    assert faked.fake is not None
-    faked.fake.enqueue(Behaviour(delay=3.0))
-
-    with pytest.raises(ProviderError) as caught:
-        await faked.provider.generate(faked.request(timeout=0.3))
-
-    assert caught.value.kind is ProviderErrorKind.TIMEOUT
-    await faked.fake.wait_for_disconnects(1)
-
-
-# Everything the fake can do, each unary and streamed: the two transports must agree on every event and error.
-SCENARIOS = [
-    Behaviour(),
-    Behaviour(finish_reason="length"),
-    Behaviour(prompt_tokens=10, cached_tokens=90),
-    Behaviour(omit_usage=True),
-    Behaviour(chunks=1),
-    *(behaviour for behaviour, _ in ERRORS),
-    Behaviour(status=429, error_type="insufficient_quota"),
-    Behaviour(status=529),
-    Behaviour(status=503, retry_after=1),
-    Behaviour(cut_after=2),
-    Behaviour(malformed_after=2),
-    Behaviour(error_event_after=2, error_type="overloaded_error"),
-    Behaviour(error_event_after=0, error_type="invalid_request_error"),
-]
-
-
-async def outcome(provider: Provider, streaming: bool) -> list[object]:
-    request = ProviderRequest("model-x", MESSAGES, SamplingParams(max_output_tokens=16), 10.0)
-    events: list[object] = []
-    try:
-        if streaming:
-            events += [event async for event in provider.stream(request)]
-        else:
-            events.append(await provider.generate(request))
-    except ProviderError as error:
-        events.append((error.kind, error.status_code, error.retry_after))
-    return events
-
-
-@pytest.mark.parametrize("kind", FAKE_KINDS)
-async def test_both_transports_give_the_same_answers_errors_and_events(kind: str) -> None:
-    seen: dict[str, list[list[object]]] = {}
-    for transport in TRANSPORTS:
-        async with FakeUpstream(seed=7) as fake:
-            provider = fake_provider(kind, fake, transport)
-            seen[transport] = []
-            for behaviour in SCENARIOS:
-                for streaming in (False, True):
-                    fake.enqueue(behaviour)
-                    seen[transport].append(await outcome(provider, streaming))
-            await provider.aclose()
-
-    assert seen["native"] == seen["sdk"]
-    assert len({repr(events) for events in seen["native"]}) > len(SCENARIOS)  # the scenarios do differ
-
-
-@pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_anthropic_counts_through_its_count_endpoint_and_estimates_when_it_cannot(transport: str) -> None:
-    async with FakeUpstream() as fake:
-        provider = fake_provider("anthropic", fake, transport)
-        exact = await provider.count_tokens("claude", MESSAGES, exact=True)
-        await provider.aclose()
-    (asked,) = fake.requests
-    unreachable = fake_provider("anthropic", fake, transport)  # the fake has stopped listening
-    fallback = await unreachable.count_tokens("claude", MESSAGES, exact=True)
-    await unreachable.aclose()
-
-    assert asked.path == "/v1/messages/count_tokens" and "max_tokens" not in asked.body
-    assert exact.count > 0 and not exact.estimated
-    assert fallback.count > 0 and fallback.estimated
