@@ -128,8 +128,8 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
         runtime.limits,
         RedisCounters(shared) if shared is not None else MemoryCounters(),
         settings.auth.outage_limit_share,
-        metrics.quota_used,
     )
+    metrics.watch_quotas(quotas.ratios)
     closers.append(quotas.aclose)
     experiments, ledger = await _feedback_parts(runtime, metrics, closers)
     tasks = Tasks(runtime.tasks)

@@ -34,11 +34,11 @@ def _binary() -> str:
 class RedisProcess:
     """A redis-server of our own on a free port; `kill()` it and `start()` it again on the same port."""
 
-    def __init__(self, data: str) -> None:
+    def __init__(self, data: str, *extra: str) -> None:
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._args = [_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self._args += ["--dir", data]
+        self._args += ["--dir", data, *extra]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -56,9 +56,10 @@ class RedisProcess:
 
 
 @contextmanager
-def redis_process() -> Iterator[RedisProcess]:
+def redis_process(*extra: str) -> Iterator[RedisProcess]:
+    """A throwaway redis-server; `extra` are redis-server options (e.g. "--requirepass", "secret")."""
     with tempfile.TemporaryDirectory() as data:
-        server = RedisProcess(data)
+        server = RedisProcess(data, *extra)
         server.start()
         try:
             yield server

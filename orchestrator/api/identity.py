@@ -13,6 +13,8 @@ def credentials_of(context: grpc.aio.ServicerContext) -> Credentials:
         if key == "authorization" and isinstance(value, str):
             authorization = value
             break
+    if authorization is not None:  # a key decides on its own: no need to read the TLS peer
+        return Credentials(authorization)
     names: tuple[str, ...] = ()
     auth = context.auth_context()
     # Present only when TLS verified the certificate against server.tls.client_ca_file.

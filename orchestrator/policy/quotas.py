@@ -7,7 +7,6 @@ limit on its own: spending stays bounded, and the outage is logged and metered b
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
@@ -22,8 +21,8 @@ from orchestrator.policy.limits import Amounts, Limit, LimitTable
 log = logging.getLogger(__name__)
 # Seconds a window's counter outlives the window, so a late settlement still finds it.
 TTL_SLACK_SECONDS = 120
-# Settlements run after the answer has gone out; beyond this many pending, the next one is awaited.
-MAX_PENDING_SETTLEMENTS = 10_000
+# (service, task type) pairs whose limits are remembered; task types come from requests.
+MAX_LIMIT_SETS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +40,38 @@ class LimitUsage:
     reset_at: float  # epoch seconds
 
 
+class LimitSet:
+    """The limits one (service, task type) books against, and their counters for the current windows.
+
+    Counter keys change only when a window rolls over, so they are worked out then, not on every call.
+    """
+
+    __slots__ = ("_ends", "_keys", "_until", "limits", "maxima", "units")
+
+    def __init__(self, limits: tuple[Limit, ...]) -> None:
+        self.limits = limits
+        self.units = tuple(limit.unit for limit in limits)
+        self.maxima = tuple(limit.maximum for limit in limits)
+        self._until = -math.inf
+        self._keys: tuple[str, ...] = ()
+        self._ends: tuple[float, ...] = ()
+
+    def counters(self, now: float) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """Each limit's counter key for the window `now` falls in, and when that window ends."""
+        if now >= self._until:
+            counters = [limit.counter(now) for limit in self.limits]
+            self._keys = tuple(key for key, _ in counters)
+            self._ends = tuple(end for _, end in counters)
+            self._until = min(self._ends)
+        return self._keys, self._ends
+
+
 class QuotaBook:
     def __init__(
         self,
         limits: LimitTable,
         counters: Counters | None = None,
         outage_share: float = 0.25,
-        on_usage: Callable[[str, str, float], None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._limits = limits
@@ -55,23 +79,36 @@ class QuotaBook:
         # Used only while `counters` (Redis) is unreachable.
         self._fallback = MemoryCounters()
         self._share = outage_share
-        self._on_usage = on_usage
         self._clock = clock
-        self._pending: set[asyncio.Task[None]] = set()
+        self._sets: dict[tuple[str, str], LimitSet | None] = {}
+        # (subject, limit name) -> share used at its last booking; metrics read it when scraped.
+        self._ratios: dict[tuple[str, str], float] = {}
 
     def spend(self, caller: Caller, task_type: str) -> RequestSpend | None:
         """The per-request guard the router books through; None when no limit applies."""
-        limits = self._limits.for_call(caller.service, task_type)
-        return RequestSpend(self, limits) if limits else None
+        which = (caller.service, task_type)
+        try:
+            limit_set = self._sets[which]
+        except KeyError:  # task types come from requests: only configured ones are remembered
+            limits = self._limits.for_call(*which)
+            limit_set = LimitSet(limits) if limits else None
+            if len(self._sets) < MAX_LIMIT_SETS:
+                self._sets[which] = limit_set
+        return RequestSpend(self, limit_set) if limit_set is not None else None
 
-    async def reserve(self, limits: tuple[Limit, ...], amounts: Amounts) -> Reservation:
+    def ratios(self) -> list[tuple[str, str, float]]:
+        """(subject, limit name, share used at the last booking), for the quota gauges."""
+        return [(subject, name, ratio) for (subject, name), ratio in self._ratios.items()]
+
+    async def reserve(self, limit_set: LimitSet, amounts: Amounts) -> Reservation:
         """Book `amounts` against every limit, all or nothing; RESOURCE_EXHAUSTED naming the limit otherwise."""
         now = self._clock()
-        counters = [limit.counter(now) for limit in limits]
+        keys, ends = limit_set.counters(now)
         entries = [
-            Entry(key, amounts.of(limit.unit), limit.maximum, math.ceil(end - now) + TTL_SLACK_SECONDS)
-            for limit, (key, end) in zip(limits, counters, strict=True)
+            Entry(key, amounts.of(unit), maximum, math.ceil(end - now) + TTL_SLACK_SECONDS)
+            for key, end, unit, maximum in zip(keys, ends, limit_set.units, limit_set.maxima, strict=True)
         ]
+        limits = limit_set.limits
         store: Counters = self._counters
         booked = await store.reserve(entries)
         if booked is None:  # Redis unreachable: this process's share of every limit, on its own
@@ -82,8 +119,8 @@ class QuotaBook:
         self._report(limits, booked)
         if not booked.ok:
             limit = limits[booked.failed]
-            raise _exceeded(limit, booked.used[booked.failed], entries[booked.failed], counters[booked.failed][1], now)
-        return Reservation(limits, tuple(e.key for e in entries), amounts, store)
+            raise _exceeded(limit, booked.used[booked.failed], entries[booked.failed], ends[booked.failed], now)
+        return Reservation(limits, keys, amounts, store)
 
     def settle(self, reservation: Reservation, used: Amounts) -> None:
         """Return what the call did not use (or add what it used beyond its reservation), off the hot path."""
@@ -92,11 +129,8 @@ class QuotaBook:
             for limit, key in zip(reservation.limits, reservation.keys, strict=True)
         ]
         deltas = [(key, delta) for key, delta in deltas if delta]
-        if not deltas:
-            return
-        task = asyncio.get_running_loop().create_task(reservation.counters.adjust(deltas))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        if deltas:
+            reservation.counters.adjust(deltas)
 
     async def usage(self, service: str) -> list[LimitUsage]:
         limits = self._limits.for_service(service)
@@ -109,19 +143,19 @@ class QuotaBook:
         return [LimitUsage(limit, value, end) for limit, value, (_, end) in zip(limits, values, counters, strict=True)]
 
     async def aclose(self) -> None:
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        """Send the settlements still owed (before the shared state closes)."""
+        await self._counters.aclose()
 
     def _report(self, limits: tuple[Limit, ...], booked: Booked) -> None:
-        if self._on_usage is not None:
-            for limit, used in zip(limits, booked.used, strict=True):
-                self._on_usage(limit.subject, limit.name, used / limit.maximum)
+        ratios = self._ratios
+        for limit, used in zip(limits, booked.used, strict=True):
+            ratios[limit.subject, limit.name] = used / limit.maximum
 
 
 class RequestSpend:
     """One request's bookings: the request itself once, then each upstream attempt's worst case, settled after."""
 
-    def __init__(self, book: QuotaBook, limits: tuple[Limit, ...]) -> None:
+    def __init__(self, book: QuotaBook, limits: LimitSet) -> None:
         self._book = book
         self._limits = limits
         self._request_counted = False

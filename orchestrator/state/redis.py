@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from orchestrator.redaction import SECRETS
+from orchestrator.state.redis_pipe import Arg, RedisPipe, RedisUnavailable, Script
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -19,7 +20,8 @@ WARN_EVERY_SECONDS = 10.0
 
 
 class SharedRedis:
-    """Every shared-state command goes through `call`, which turns an outage into the caller's fallback."""
+    """Every shared-state command goes through `call` (or `script` on the hot path), which turn an outage into
+    the caller's fallback."""
 
     def __init__(
         self,
@@ -45,6 +47,8 @@ class SharedRedis:
         self._on_error = on_error
         self._warned: dict[str, float] = {}
         self.failures = 0
+        # The scripts every request runs (quotas) take one pipelined connection instead of the pool.
+        self._pipe = RedisPipe(url, timeout_seconds, self.failed)
 
     async def call(self, operation: str, command: Callable[[Redis], Awaitable[T]], fallback: T) -> T:
         """`command(client)`, or `fallback` when Redis is unreachable, slow or refuses (logged and metered)."""
@@ -55,6 +59,18 @@ class SharedRedis:
         except (RedisError, OSError, TimeoutError) as exc:
             self.failed(operation, exc)
             return fallback
+
+    async def script(self, operation: str, script: Script, keys: list[str], args: list[Arg], fallback: T) -> T:
+        """Run a Lua script on the pipelined connection; `fallback` when Redis is unreachable (logged, metered)."""
+        try:
+            return await self._pipe.run(script, keys, args)  # type: ignore[no-any-return]
+        except RedisUnavailable as exc:
+            self.failed(operation, exc)
+            return fallback
+
+    def send_script(self, operation: str, script: Script, keys: list[str], args: list[Arg]) -> None:
+        """Run a Lua script without waiting for it (a failure is logged and metered)."""
+        self._pipe.send(operation, script, keys, args)
 
     def failed(self, operation: str, exc: BaseException) -> None:
         """Record a failure seen outside `call` (e.g. by a script runner that needs the exception)."""
@@ -70,4 +86,5 @@ class SharedRedis:
             )
 
     async def aclose(self) -> None:
+        await self._pipe.aclose()
         await self.client.aclose()

@@ -93,14 +93,6 @@ class Metrics:
         self.cost = Counter("llm_request_cost_dollars", "Cost of LLM requests in US dollars",
                             ["task_type", "model", "service"], registry=r)  # fmt: skip
         self.errors = Counter("llm_errors", "LLM errors", ["task_type", "model", "error_type", "service"], registry=r)
-        self.quota_ratio = Gauge(
-            "orchestrator_quota_used_ratio", "Share of a service's budget used in the current window",
-            ["service", "limit"], registry=r, multiprocess_mode="livemax",
-        )  # fmt: skip
-        self.task_quota_ratio = Gauge(
-            "orchestrator_task_quota_used_ratio", "Share of a task type's budget used in the current window",
-            ["task_type", "limit"], registry=r, multiprocess_mode="livemax",
-        )  # fmt: skip
         self.cache_hits = Counter("llm_cache_hits", "Answers served from the response cache", ["task_type"], registry=r)
         self.semantic_hits = Counter(
             "llm_semantic_cache_hits", "Answers served from the cache to a paraphrase of the cached request",
@@ -215,11 +207,24 @@ class Metrics:
             self._http.server_close()  # type: ignore[attr-defined]
             self._http = None
 
-    def quota_used(self, subject: str, limit: str, ratio: float) -> None:
-        """A budget's use in its current window; subject is "service:NAME" or "task:NAME"."""
-        kind, _, name = subject.partition(":")
-        gauge = self.quota_ratio if kind == "service" else self.task_quota_ratio
-        gauge.labels(name if kind == "service" else self.task_label(name), limit).set(ratio)
+    def watch_quotas(self, ratios: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
+        """Budgets' use in their current windows, read when scraped (not set on every request).
+
+        `ratios()` -> (subject "service:NAME" or "task:NAME", limit name, share used at the last booking).
+        """
+        if not self.multiprocess:
+            self.registry.register(_QuotaCollector(ratios, self.task_label))
+            return
+        gauges = {
+            kind: Gauge(name, help_text, [label, "limit"], registry=self.registry, multiprocess_mode="livemax")
+            for kind, (name, help_text, label) in _QUOTA_FAMILIES.items()
+        }
+
+        def sync() -> None:
+            for kind, name, limit, ratio in _quota_rows(ratios(), self.task_label):
+                gauges[kind].labels(name, limit).set(ratio)
+
+        self._syncs.append(sync)
 
     def generation_finished(self, outcome: GenerationOutcome) -> None:
         task = self.task_label(outcome.request.task_type)
@@ -264,6 +269,42 @@ class _CircuitCollector(Collector):
         for model, state in self._states():
             family.add_metric([model], _CIRCUIT_VALUES[state])
         yield family
+
+
+_QUOTA_FAMILIES = {  # subject kind -> (family, help, label)
+    "service": ("orchestrator_quota_used_ratio", "Share of a service's budget used in the current window", "service"),
+    "task": (
+        "orchestrator_task_quota_used_ratio",
+        "Share of a task type's budget used in the current window",
+        "task_type",
+    ),
+}
+
+
+def _quota_rows(
+    ratios: Iterable[tuple[str, str, float]], task_label: Callable[[str], str]
+) -> Iterator[tuple[str, str, str, float]]:
+    for subject, limit, ratio in ratios:
+        kind, _, name = subject.partition(":")
+        if kind in _QUOTA_FAMILIES:
+            yield kind, (task_label(name) if kind == "task" else name), limit, ratio
+
+
+class _QuotaCollector(Collector):
+    def __init__(
+        self, ratios: Callable[[], Iterable[tuple[str, str, float]]], task_label: Callable[[str], str]
+    ) -> None:
+        self._ratios = ratios
+        self._task_label = task_label
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families = {
+            kind: GaugeMetricFamily(name, help_text, labels=[label, "limit"])
+            for kind, (name, help_text, label) in _QUOTA_FAMILIES.items()
+        }
+        for kind, name, limit, ratio in _quota_rows(self._ratios(), self._task_label):
+            families[kind].add_metric([name, limit], ratio)
+        yield from families.values()
 
 
 class _TemplateStoreCollector(Collector):

@@ -211,6 +211,12 @@ class Children:
 
     def orchestrator(self, name: str, config: dict[str, Any]) -> Child:
         path = self.log_dir / f"{name}.yaml"
+        # Each orchestrator its own request ledger (the default SQLite file, in the run's directory): servers
+        # sharing the working directory's file would contend for its lock, and it would grow run after run.
+        for section in ("feedback", "knowledge"):
+            store = config.setdefault(section, {}).setdefault("store", {})
+            if store.get("type", "sqlite") == "sqlite":
+                store.setdefault("path", str(self.log_dir / f"{name}-{section}.db"))
         path.write_text(yaml.safe_dump(config))
         self.code[name] = source_fingerprint()
         return self.start(name, [sys.executable, "-m", "orchestrator", "serve", "--config", str(path)], 300.0)
