@@ -157,7 +157,8 @@ class OrchestratorServer:
     def _serve_app(self, app: App) -> None:
         self.app = app
         # Health and reflection stay open (probes, `grpcurl list`); our services need the caller's identity.
-        authenticate = app.runtime.authenticator.authenticate
+        authenticator = app.runtime.authenticator
+        authenticate = authenticator.authenticate if authenticator.required else authenticator.anonymous
         add_service(self._server, GenerationServicer(app.pipeline, app.models), GENERATION_SERVICE, authenticate)
         add_service(self._server, TemplateServicer(app.templates), TEMPLATE_SERVICE, authenticate)
         add_service(self._server, UsageServicer(app.usage), USAGE_SERVICE, authenticate)

@@ -2,10 +2,10 @@
 when it completes so that feedback arriving later can join it.
 
 Writing never slows a request: the observer only queues the record (at most `queue_limit`; beyond it records
-are dropped and counted), and one background task writes what is queued in batches. Feedback looking up a
-request still in this process's queue flushes the queue first, so a caller's feedback right after its answer
-finds it. Rows older than the retention, and all but the newest `keep`, are pruned at start and then every
-`prune_seconds`, so the ledger stays bounded in size and age.
+are dropped and counted), and one background task writes what is queued in batches (at most one per 20 ms).
+Feedback looking up a request still in this process's queue flushes the queue first, so a caller's feedback
+right after its answer finds it. Rows older than the retention, and all but the newest `keep`, are pruned at
+start and then every `prune_seconds`, so the ledger stays bounded in size and age.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ from orchestrator.observe import GenerationOutcome
 log = logging.getLogger(__name__)
 
 PRUNE_SECONDS = 300.0
+# The writer gathers records this long before writing them: one write (and one trip to the store's thread) per
+# batch instead of per request. Feedback looking a request up in this process flushes at once.
+BATCH_SECONDS = 0.02
 
 
 def record_of(outcome: GenerationOutcome, now: float) -> RequestRecord | None:
@@ -93,6 +96,8 @@ class RequestLedger:
     async def _run(self) -> None:
         while not self._closing:
             await self._wakeup.wait()
+            if not self._closing:
+                await asyncio.sleep(BATCH_SECONDS)
             self._wakeup.clear()
             await self.flush()
             if self._clock() - self._pruned_at >= PRUNE_SECONDS:

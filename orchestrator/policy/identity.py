@@ -45,6 +45,11 @@ class Authenticator:
                 self._by_digest[key_digest] = service.caller
 
     @property
+    def anonymous(self) -> Caller:
+        """Who every caller is while identity is off."""
+        return self._anonymous
+
+    @property
     def services(self) -> dict[str, Caller]:
         return dict(self._by_name)
 

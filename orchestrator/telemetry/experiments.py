@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
 from orchestrator.domain import total_usage
 from orchestrator.observe import GenerationOutcome
+from orchestrator.telemetry.families import Counter, Histogram
 from orchestrator.telemetry.metrics import LLM_LATENCY_BUCKETS
 
 SCORE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)

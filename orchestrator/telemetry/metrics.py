@@ -18,9 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client import (
     CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
     disable_created_metrics,
     start_http_server,
     values,
@@ -32,6 +29,7 @@ from prometheus_client.registry import Collector
 from orchestrator.domain import CircuitState
 from orchestrator.errors import ConfigError, Reason
 from orchestrator.observe import GenerationOutcome
+from orchestrator.telemetry.families import Counter, Gauge, Histogram
 
 log = logging.getLogger("orchestrator.requests")
 
