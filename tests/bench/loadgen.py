@@ -3,7 +3,8 @@
     python -m tests.bench.loadgen      # prints {"ready": true}; then one reply per command line
 
 Targets are gRPC (`{"kind": "grpc", "addr": "127.0.0.1:N"}`, optional `"metadata": [[key, value], ...]`: the
-orchestrator or the floor, one channel per address), the fake upstream called directly over HTTP
+orchestrator or the floor, one channel per address; `"channels": N` spreads unary calls over N connections, which
+the kernel spreads over the server's worker processes), the fake upstream called directly over HTTP
 (`{"kind": "http", "url": ".../v1/chat/completions"}`) with raw httpx2 (the transport the `openai` SDK is built on,
 without the SDK's request building and pydantic parsing), or an OpenAI-format HTTP target through aiohttp
 (`{"kind": "aiohttp", "url": ..., "headers": {...}}`: the peer gateways and their direct baseline; httpclient.py).
@@ -41,7 +42,7 @@ class LoadGen:
         self.request = gen.GenerateRequest()
         self.unary_body = b""
         self.stream_body = b""
-        self._channels: dict[str, tuple[grpc.aio.Channel, generation_pb2_grpc.GenerationServiceStub]] = {}
+        self._channels: dict[tuple[str, int], tuple[grpc.aio.Channel, generation_pb2_grpc.GenerationServiceStub]] = {}
         self._http = httpx2.AsyncClient(
             timeout=CALL_TIMEOUT, limits=httpx2.Limits(max_connections=2000, max_keepalive_connections=2000)
         )
@@ -53,12 +54,14 @@ class LoadGen:
         for channel, _ in self._channels.values():
             await channel.close()
 
-    def stub(self, addr: str) -> generation_pb2_grpc.GenerationServiceStub:
-        if addr not in self._channels:
+    def stub(self, addr: str, index: int = 0) -> generation_pb2_grpc.GenerationServiceStub:
+        if (addr, index) not in self._channels:
             options = [("grpc.max_receive_message_length", 16 * 1024 * 1024), ("grpc.enable_retries", 0)]
+            # A subchannel pool of its own: channels to one address would otherwise share one connection.
+            options.append(("grpc.use_local_subchannel_pool", 1))
             channel = grpc.aio.insecure_channel(addr, options=options)
-            self._channels[addr] = (channel, generation_pb2_grpc.GenerationServiceStub(channel))
-        return self._channels[addr][1]
+            self._channels[addr, index] = (channel, generation_pb2_grpc.GenerationServiceStub(channel))
+        return self._channels[addr, index][1]
 
     def setup(self, cmd: dict[str, Any]) -> dict[str, Any]:
         self.request = json_format.ParseDict(cmd["request"], gen.GenerateRequest())
@@ -71,11 +74,12 @@ class LoadGen:
 
     def unary_call(self, target: dict[str, Any]) -> Callable[[], Awaitable[None]]:
         if target["kind"] == "grpc":
-            stub, request = self.stub(target["addr"]), self.request
+            stubs = itertools.cycle([self.stub(target["addr"], i) for i in range(target.get("channels", 1))])
+            request = self.request
             metadata = tuple(tuple(pair) for pair in target.get("metadata", ())) or None
 
             async def grpc_call() -> None:
-                response = await stub.Generate(request, timeout=CALL_TIMEOUT, metadata=metadata)
+                response = await next(stubs).Generate(request, timeout=CALL_TIMEOUT, metadata=metadata)
                 if not response.text:
                     raise RuntimeError("empty answer")
 

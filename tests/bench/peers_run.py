@@ -15,7 +15,8 @@ HTTP with the same rendered messages through one pooled aiohttp session (tests/b
 
 The load generator's CPU per call is reported for every target (the client cost: gRPC for the orchestrator,
 aiohttp for the others). The orchestrator runs one worker process (`server.workers: 1` where that setting exists;
-BENCH_PEERS_WORKERS overrides) like the peers: LiteLLM with one worker, Portkey on one Node event loop.
+BENCH_PEERS_WORKERS overrides, with BENCH_PEERS_CHANNELS connections to reach them; written to
+peers-Nworkers.json) like the peers: LiteLLM with one worker, Portkey on one Node event loop.
 BENCH_PEERS_QUOTA=1 runs it with auth + quotas counted in a throwaway Redis (tests/bench/quota.py's config).
 Writes bench/results/peers.json (quick: peers-quick.json) and prints the table with the goal ratios.
 """
@@ -93,7 +94,8 @@ def measure(plan: Plan, log_dir: Path) -> dict[str, Any]:
         send({"op": "setup", "request": REQUEST, "http_body": body}, 10)
         url = "http://{}/v1/chat/completions"
         targets: dict[str, dict[str, Any]] = {
-            "orch": {"kind": "grpc", "addr": orch.addr},
+            # BENCH_PEERS_CHANNELS: unary calls over that many connections (to reach several worker processes).
+            "orch": {"kind": "grpc", "addr": orch.addr, "channels": int(os.environ.get("BENCH_PEERS_CHANNELS", "1"))},
             "portkey": {"kind": "aiohttp", "url": url.format(portkey.addr), "headers": portkey_headers},
             "litellm": {"kind": "aiohttp", "url": url.format(litellm.addr), "headers": litellm_headers},
             "direct": {"kind": "aiohttp", "url": url.format(fake.addr)},
@@ -126,7 +128,10 @@ def measure(plan: Plan, log_dir: Path) -> dict[str, Any]:
 
 def main() -> int:
     plan = Plan.from_env()
-    out = RESULTS / ("peers-quick.json" if plan.mode == "quick" else "peers.json")
+    name = "peers-quick" if plan.mode == "quick" else "peers"
+    if os.environ.get("BENCH_PEERS_WORKERS", "1") != "1":  # the default run's file stays the 1-worker one
+        name += f"-{os.environ['BENCH_PEERS_WORKERS']}workers"
+    out = RESULTS / f"{name}.json"
     log_dir = Path(tempfile.mkdtemp(prefix="orchestrator-bench-peers-"))
     log(f"{plan.mode} run; child logs in {log_dir}")
     _install_signal_handlers(plan.time_limit_s)
