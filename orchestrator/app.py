@@ -28,8 +28,9 @@ from orchestrator.pipeline.retrieval import Retriever
 from orchestrator.pipeline.semantic import SemanticCache
 from orchestrator.pipeline.singleflight import SingleFlight
 from orchestrator.pipeline.usage import UsageOperations
-from orchestrator.policy.counters import MemoryCounters, RedisCounters
+from orchestrator.policy.counters import MemoryCounters
 from orchestrator.policy.quotas import QuotaBook
+from orchestrator.policy.redis_counters import RedisCounters
 from orchestrator.providers import create_provider, tokens
 from orchestrator.providers.base import Provider
 from orchestrator.providers.embeddings import Embedder, EndpointEmbedder, LocalEmbedder

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
-from orchestrator.policy.counters import Counters, Entry, MemoryCounters, RedisCounters
+from orchestrator.policy.counters import Counters, Entry, MemoryCounters
+from orchestrator.policy.redis_counters import RedisCounters
 from orchestrator.state.redis import SharedRedis
 from tests.redis_server import redis_url
 
@@ -22,7 +24,8 @@ async def counters(request: pytest.FixtureRequest) -> AsyncIterator[Counters]:
         return
     with redis_url() as url:
         shared = SharedRedis(url, 0.5, 4, key_prefix=f"test-counters:{uuid.uuid4()}:")
-        store = RedisCounters(shared, settle_delay=60)  # settlements go only with a reservation, a read or close
+        # Settlements go only with a booking, a read or close; no leases: the books match the memory counters'.
+        store = RedisCounters(shared, settle_delay=60, lease_fraction=0)
         yield store
         await store.aclose()
         await shared.aclose()
@@ -76,3 +79,79 @@ async def test_a_request_that_needs_more_than_the_limit_is_refused_on_that_limit
     booked = await counters.reserve(entries(5000))
 
     assert booked is not None and not booked.ok and booked.failed == 1 and booked.used == (0, 0)
+
+
+@pytest_asyncio.fixture
+async def shared() -> AsyncIterator[tuple[SharedRedis, str]]:
+    with redis_url() as url:
+        prefix = f"test-leases:{uuid.uuid4()}:"
+        shared = SharedRedis(url, 0.5, 4, key_prefix=prefix)
+        yield shared, url
+        await shared.aclose()
+
+
+def in_redis(url: str, prefix: str, key: str) -> float:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        value = client.get(f"{prefix}quota:{key}")
+    finally:
+        client.close()
+    return float(value) if value is not None else 0.0
+
+
+async def test_a_lease_is_booked_in_redis_and_spent_here(shared: tuple[SharedRedis, str]) -> None:
+    redis, url = shared
+    store = RedisCounters(redis, lease_fraction=0.1)  # leases of up to 100 of 1,000
+
+    await store.reserve([Entry("tokens", 50, 1000, 60)])
+    after_first = in_redis(url, redis.key_prefix, "tokens")
+    for _ in range(2):
+        await store.reserve([Entry("tokens", 50, 1000, 60)])  # from the lease: Redis is not asked
+    after_three = in_redis(url, redis.key_prefix, "tokens")
+    read = await store.read(["tokens"])  # gives the rest of the lease back first
+    await store.aclose()
+
+    assert after_first == after_three == 150  # 50 used + a lease of 100
+    assert read == [150]  # three bookings of 50, nothing leased any more
+
+
+async def test_leases_shrink_as_a_budget_runs_out_so_every_unit_can_be_booked(shared: tuple[SharedRedis, str]) -> None:
+    redis, _ = shared
+    replicas = [RedisCounters(redis, lease_fraction=0.1) for _ in range(3)]  # three processes, one budget
+
+    admitted = 0
+    for turn in range(400):
+        booked = await replicas[turn % 3].reserve([Entry("requests", 1, 300, 60)])
+        admitted += bool(booked is not None and booked.ok)
+    for replica in replicas:
+        await replica.aclose()
+
+    assert admitted == 300  # none over, and no unit stranded in another replica's lease
+
+
+async def test_a_process_that_stops_booking_gives_its_lease_back(shared: tuple[SharedRedis, str]) -> None:
+    redis, url = shared
+    store = RedisCounters(redis, lease_fraction=0.1, lease_idle_seconds=0.1)
+
+    await store.reserve([Entry("tokens", 50, 1000, 60)])
+    leased = in_redis(url, redis.key_prefix, "tokens")
+    await asyncio.sleep(0.5)
+    returned = in_redis(url, redis.key_prefix, "tokens")
+    await store.aclose()
+
+    assert leased == 150 and returned == 50
+
+
+async def test_unused_budget_goes_back_to_the_lease_and_overuse_is_booked(shared: tuple[SharedRedis, str]) -> None:
+    redis, _ = shared
+    store = RedisCounters(redis, lease_fraction=0.1)
+
+    await store.reserve([Entry("tokens", 300, 1000, 60)])  # 300 + a lease of 88 (an eighth of what is left)
+    store.adjust([("tokens", -200)])  # used 100: 200 back to the lease
+    store.adjust([("tokens", 500)])  # another call used 500 more than it reserved: 288 from the lease, 212 owed
+    used = await store.read(["tokens"])
+    await store.aclose()
+
+    assert used == [600]
