@@ -1,8 +1,9 @@
 """Quotas: estimate, reserve, settle (TensorZero's habit). A call reserves its worst case against every limit
 that applies before each upstream attempt, and settles with what it really used afterwards, so concurrent
-calls can never overshoot a budget. Counters live in the shared Redis (one Lua script per reservation) or in
-this process without one. While Redis is unreachable each process enforces `outage_limit_share` of every
-limit on its own: spending stays bounded, and the outage is logged and metered by the shared state.
+calls can never overshoot a budget. Counters live in the shared Redis (one Lua script per booking, most
+bookings served from a lease of budget the process took with an earlier one: redis_counters.py) or in this
+process without one. While Redis is unreachable each process enforces `outage_limit_share` of every limit on
+its own (beyond the leases it holds): spending stays bounded, and the outage is logged and metered.
 """
 
 from __future__ import annotations
