@@ -103,6 +103,27 @@ async def test_eight_concurrent_streams_answer_as_each_prompt_does_alone(provide
     assert provider.scheduler.steps - steps_before < 8 * 16 / 2
 
 
+async def test_a_prompt_sharing_a_kept_prefix_prefills_only_the_rest_and_answers_the_same(
+    provider: LocalProvider,
+) -> None:
+    first, _ = await answer(provider, ask("doubles a number"))
+    reused_before = provider.scheduler.reused_tokens
+
+    again, _ = await answer(provider, ask("doubles a number"))  # the whole prompt but its last token is kept
+    reused_again = provider.scheduler.reused_tokens - reused_before
+    other, _ = await answer(provider, ask("halves a number"))  # only the shared beginning is kept
+    reused_other = provider.scheduler.reused_tokens - reused_before - reused_again
+    fresh = LocalProvider("fresh", ProviderSettings(type="local", n_ctx=1024, max_batch=1))
+    await fresh.start()
+    try:
+        other_fresh, _ = await answer(fresh, ask("halves a number"))
+    finally:
+        await fresh.aclose()
+
+    assert again == first and other == other_fresh
+    assert reused_again > reused_other > 0
+
+
 async def test_a_stop_string_ends_the_answer_before_it_and_usage_counts_what_was_sampled(
     provider: LocalProvider,
 ) -> None:

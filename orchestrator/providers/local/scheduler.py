@@ -6,8 +6,12 @@ each), then up to `prefill_chunk` prompt tokens of the sequences still reading t
 sequence samples from its own row with its own sampler chain (grammar, temperature, top_p).
 
 Requests wait in a bounded queue and join at the next step when a sequence slot is free. A finished or
-cancelled sequence leaves at the next step: its KV cells are removed (llama_memory_seq_rm) and its slot
-reused. Output goes back to the event loop once per step (one call_soon_threadsafe for all its sequences).
+cancelled sequence leaves at the next step and its slot is reused. A slot keeps the KV cells of the last prompt
+it answered in full (the generated tokens' cells are removed with llama_memory_seq_rm): a request goes to the
+free slot whose kept prompt shares the longest prefix with its own, and only the rest is prefilled (llama.cpp
+server's `cache_prompt`; prompts built from one template share their system prompt). Each row of logits is
+computed from its own sequence's cells, so a reused prefix gives the same answer as a fresh prefill. Output
+goes back to the event loop once per step (one call_soon_threadsafe for all its sequences).
 
 `stalled()` is true when work is pending and no step has finished for `stall_seconds` (a wedged decode, a
 dead thread): the provider then reports itself not serving.
@@ -87,6 +91,8 @@ class Scheduler:
         self._memory = llama_cpp.llama_get_memory(self._ctx)
         self._batch = llama_cpp.llama_batch_init(self._n_batch, 0, 1)
         self._free = list(range(settings.max_batch - 1, -1, -1))
+        self._kept: list[list[int]] = [[] for _ in range(settings.max_batch)]  # slot -> prompt in its KV cells
+        self.reused_tokens = 0  # prompt tokens not prefilled again
         self._waiting: deque[Job] = deque()
         self._active: list[Job] = []
         self._turn = 0  # round-robin start among prefilling sequences
@@ -192,10 +198,31 @@ class Scheduler:
                 job.out.append(ProviderError(ProviderErrorKind.UNAVAILABLE, f"embedded model: {exc}"))
                 self._flush([job])
                 continue
-            job.seq = self._free.pop()
+            self._take_slot(job)
             job.text = TextStream(job.stops)
             job.out.append(ADMITTED)
             self._active.append(job)
+
+    def _take_slot(self, job: Job) -> None:
+        """The free slot whose kept prompt shares the longest prefix with this one; its cells past it go."""
+        best, shared = len(self._free) - 1, 0
+        for index, seq in enumerate(self._free):
+            kept = self._kept[seq]
+            common = 0
+            for a, b in zip(kept, job.prompt, strict=False):
+                if a != b:
+                    break
+                common += 1
+            if common > shared:
+                best, shared = index, common
+        job.seq = self._free.pop(best)
+        shared = min(shared, len(job.prompt) - 1)  # the last prompt token is fed again: its logits are needed
+        if not llama_cpp.llama_memory_seq_rm(self._memory, job.seq, shared, -1):
+            llama_cpp.llama_memory_seq_rm(self._memory, job.seq, -1, -1)
+            shared = 0
+        self._kept[job.seq] = []
+        job.fed = shared
+        self.reused_tokens += shared
 
     def _step(self) -> None:
         touched = list(self._active)
@@ -271,21 +298,25 @@ class Scheduler:
     def _done(self, job: Job, reason: FinishReason, text: str) -> None:
         if text:
             job.out.append(text)
-        self._finish(job, Finished(reason, job.output_tokens))
+        self._finish(job, Finished(reason, job.output_tokens), keep_prompt=True)
         took = time.monotonic() - job.started
         avg = self.seconds_per_job
         self.seconds_per_job = took if avg is None else 0.8 * avg + 0.2 * took
 
-    def _finish(self, job: Job, last: Item) -> None:
+    def _finish(self, job: Job, last: Item, keep_prompt: bool = False) -> None:
         job.out.append(last)
-        self._release(job)
+        self._release(job, keep_prompt)
 
-    def _release(self, job: Job) -> None:
-        """The sequence leaves: its KV cells, sampler and slot are freed."""
+    def _release(self, job: Job, keep_prompt: bool = False) -> None:
+        """The sequence leaves: its sampler and slot are freed, and its KV cells but the prompt's when kept."""
         if job in self._active:
             self._active.remove(job)
         if job.seq >= 0:
-            llama_cpp.llama_memory_seq_rm(self._memory, job.seq, -1, -1)
+            kept = keep_prompt and job.fed == len(job.prompt)
+            if not (kept and llama_cpp.llama_memory_seq_rm(self._memory, job.seq, len(job.prompt), -1)):
+                llama_cpp.llama_memory_seq_rm(self._memory, job.seq, -1, -1)
+                kept = False
+            self._kept[job.seq] = list(job.prompt) if kept else []
             self._free.append(job.seq)
             job.seq = -1
         if job.sampler is not None:
