@@ -84,6 +84,9 @@ async def build_app(settings: Settings | Runtime, metrics: Metrics | None = None
     closers += [p.aclose for p in providers.values()]
     with STARTUP.step(_providers_step(settings)):
         await asyncio.gather(*(p.start() for p in providers.values()))
+    embedded = {name: stats for name, p in providers.items() if (stats := getattr(p, "scheduler_stats", None))}
+    if embedded:
+        metrics.watch_embedded(lambda: [(name, *stats()) for name, stats in embedded.items()])
     if any(spec.type != "local" for spec in settings.providers.values()):
         # The first request would otherwise pay for reading the BPE files.
         with STARTUP.step("loading tokenizer files"):

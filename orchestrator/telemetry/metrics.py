@@ -150,6 +150,27 @@ class Metrics:
 
         self._syncs.append(sync)
 
+    def watch_embedded(self, stats: Callable[[], Iterable[tuple[str, int, int, int]]]) -> None:
+        """`stats()` -> (provider, requests queued for a slot, sequences running, prompt tokens reused so far)."""
+        if not self.multiprocess:
+            self.registry.register(_EmbeddedCollector(stats))
+            return
+        r, by = self.registry, ["provider"]
+        queued = Gauge(_EMBEDDED_QUEUED, _EMBEDDED_QUEUED_HELP, by, registry=r, multiprocess_mode="livesum")
+        running = Gauge(_EMBEDDED_RUNNING, _EMBEDDED_RUNNING_HELP, by, registry=r, multiprocess_mode="livesum")
+        reused = Counter(_EMBEDDED_REUSED, _EMBEDDED_REUSED_HELP, by, registry=r)
+        booked: dict[str, int] = {}
+
+        def sync() -> None:
+            for provider, waiting, busy, tokens in stats():
+                queued.labels(provider).set(waiting)
+                running.labels(provider).set(busy)
+                if tokens > booked.get(provider, 0):  # a counter only goes up: add what was reused since
+                    reused.labels(provider).inc(tokens - booked.get(provider, 0))
+                    booked[provider] = tokens
+
+        self._syncs.append(sync)
+
     def shared_state_failed(self, operation: str) -> None:
         self.shared_state_errors.labels(operation).inc()
 
@@ -267,6 +288,29 @@ class _CircuitCollector(Collector):
         for model, state in self._states():
             family.add_metric([model], _CIRCUIT_VALUES[state])
         yield family
+
+
+_EMBEDDED_QUEUED = "orchestrator_embedded_queued_requests"
+_EMBEDDED_QUEUED_HELP = "Requests to the embedded model waiting for a sequence slot"
+_EMBEDDED_RUNNING = "orchestrator_embedded_running_sequences"
+_EMBEDDED_RUNNING_HELP = "Sequences the embedded model is prefilling or decoding"
+_EMBEDDED_REUSED = "orchestrator_embedded_reused_prompt_tokens"
+_EMBEDDED_REUSED_HELP = "Prompt tokens not prefilled again: a slot's kept prefix was reused"
+
+
+class _EmbeddedCollector(Collector):
+    def __init__(self, stats: Callable[[], Iterable[tuple[str, int, int, int]]]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        queued = GaugeMetricFamily(_EMBEDDED_QUEUED, _EMBEDDED_QUEUED_HELP, labels=["provider"])
+        running = GaugeMetricFamily(_EMBEDDED_RUNNING, _EMBEDDED_RUNNING_HELP, labels=["provider"])
+        reused = CounterMetricFamily(_EMBEDDED_REUSED, _EMBEDDED_REUSED_HELP, labels=["provider"])
+        for provider, waiting, busy, tokens in self._stats():
+            queued.add_metric([provider], waiting)
+            running.add_metric([provider], busy)
+            reused.add_metric([provider], tokens)
+        yield from (queued, running, reused)
 
 
 _QUOTA_FAMILIES = {  # subject kind -> (family, help, label)

@@ -60,6 +60,13 @@ class LocalProvider:
             self._model.close()
             self._model = None
 
+    def scheduler_stats(self) -> tuple[int, int, int]:
+        """(requests queued for a sequence slot, sequences running, prompt tokens reused so far), for metrics."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return 0, 0, 0
+        return scheduler.queued, scheduler.running, scheduler.reused_tokens
+
     @property
     def scheduler(self) -> Scheduler:
         assert self._scheduler is not None, "provider not started"
