@@ -144,14 +144,33 @@ async def test_a_process_that_stops_booking_gives_its_lease_back(shared: tuple[S
     assert leased == 150 and returned == 50
 
 
-async def test_unused_budget_goes_back_to_the_lease_and_overuse_is_booked(shared: tuple[SharedRedis, str]) -> None:
+async def test_unused_budget_goes_back_to_redis_and_overuse_comes_from_the_lease(
+    shared: tuple[SharedRedis, str],
+) -> None:
     redis, _ = shared
     store = RedisCounters(redis, lease_fraction=0.1)
 
-    await store.reserve([Entry("tokens", 300, 1000, 60)])  # 300 + a lease of 88 (an eighth of what is left)
-    store.adjust([("tokens", -200)])  # used 100: 200 back to the lease
-    store.adjust([("tokens", 500)])  # another call used 500 more than it reserved: 288 from the lease, 212 owed
+    await store.reserve([Entry("tokens", 300, 1000, 60)])  # 300 + a lease of 87 (an eighth of what is left)
+    store.adjust([("tokens", -200)])  # used 100: 200 owed back to Redis
+    store.adjust([("tokens", 500)])  # another call used 500 more than it reserved: 87 from the lease, 413 owed
     used = await store.read(["tokens"])
     await store.aclose()
 
     assert used == [600]
+
+
+async def test_a_refused_process_gives_its_lease_back_for_the_others(shared: tuple[SharedRedis, str]) -> None:
+    redis, _ = shared
+    first, second = (RedisCounters(redis, settle_delay=0.01, lease_fraction=0.1) for _ in range(2))
+    limit = [Entry("tokens", 10, 100, 60)]
+
+    await first.reserve(limit)  # 10, and a lease of 10
+    await second.reserve([Entry("tokens", 75, 100, 60)])  # 95 booked in all: no room left for a lease
+    refused = await first.reserve([Entry("tokens", 25, 100, 60)])  # its lease of 10 + 15 more: over
+    await asyncio.sleep(0.2)  # the lease it gave back reaches Redis
+    admitted = await second.reserve([Entry("tokens", 15, 100, 60)])
+    for store in (first, second):
+        await store.aclose()
+
+    assert refused is not None and not refused.ok
+    assert admitted is not None and admitted.ok and admitted.used == (100,)

@@ -5,11 +5,13 @@ A request would pay for that with a Redis round trip; instead each reservation t
 a lease of budget for this process (at most `LEASE_FRACTION` of the limit, and at most an eighth of what is
 left of it, so leases shrink to nothing as a budget runs out). The lease is booked in Redis like any use, so
 the fleet still never goes over; later reservations that fit in the process's leases are booked here without
-a round trip. What a call did not use goes back to the lease. Leases come back to Redis when the process has
-booked nothing for `LEASE_IDLE_SECONDS`, before usage is read, and at close: until then a budget shows as
-used up to 1% more per process (the refusal message's figure says so), never less.
+a round trip. Leases come back to Redis when the process has booked nothing for `LEASE_IDLE_SECONDS`, when
+one of their budgets refuses it, before usage is read, and at close: until then a budget shows as used up to
+1% more per process (the refusal message's figure says so), never less.
 
-Settlements of use beyond the lease ride with the next script, or go alone after `SETTLE_DELAY_SECONDS`.
+Settlements (what a call did not use goes back to Redis, never to the lease, so no process sits on budget
+that others are refused) are merged per counter and ride with the next script, or go alone after
+`SETTLE_DELAY_SECONDS`.
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ class RedisCounters:
                     leases[key] = leases.get(key, 0.0) + lease
             if result is _FAILED:
                 return None
+            # Refused: what this process still holds of these budgets goes back, for whoever can use it.
+            self._give_back(keys)
         n = len(entries)
         used = tuple(float(v) for v in result[1 : n + 1])  # type: ignore[index]
         failed = int(result[0])  # type: ignore[index]
@@ -139,21 +143,21 @@ class RedisCounters:
         return Booked(True, used)
 
     def adjust(self, deltas: list[tuple[str, float]]) -> None:
-        """Unused budget goes back to this process's lease; use beyond the reservation is taken from the lease,
-        or owed to Redis."""
+        """Unused budget is owed back to Redis, where every process sees it (kept in a lease, it could be
+        stranded in this process while others are refused); use beyond the reservation comes from the lease,
+        or is owed to Redis."""
         leases, owed = self._leases, self._owed
         for key, delta in deltas:
             full = self._prefix + key
             if delta < 0:
-                leases[full] = leases.get(full, 0.0) - delta
+                owed[full] = owed.get(full, 0.0) + delta
                 continue
             covered = min(leases.get(full, 0.0), delta)
             if covered:
                 leases[full] -= covered
             if delta > covered:
                 owed[full] = owed.get(full, 0.0) + delta - covered
-        if owed and (self._flush_timer is None or self._flush_timer.cancelled()):
-            self._flush_timer = asyncio.get_running_loop().call_later(self._settle_delay, self.flush)
+        self._schedule_flush()
         self._watch_leases()
 
     def flush(self) -> None:
@@ -167,11 +171,18 @@ class RedisCounters:
 
     def give_back(self) -> None:
         """Return every lease to Redis (owed as a negative settlement) and send it."""
-        for key, lease in self._leases.items():
-            if lease:
-                self._owed[key] = self._owed.get(key, 0.0) - lease
-        self._leases = {}
+        self._give_back(list(self._leases))
         self.flush()
+
+    def _give_back(self, keys: list[str]) -> None:
+        for key in keys:
+            if lease := self._leases.pop(key, 0.0):
+                self._owed[key] = self._owed.get(key, 0.0) - lease
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._owed and (self._flush_timer is None or self._flush_timer.cancelled()):
+            self._flush_timer = asyncio.get_running_loop().call_later(self._settle_delay, self.flush)
 
     def _watch_leases(self) -> None:
         if self._leases and self._idle_timer is None:
