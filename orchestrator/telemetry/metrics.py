@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,12 +23,11 @@ from prometheus_client import (
     values,
 )
 from prometheus_client import multiprocess as prom_multiprocess
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from orchestrator.domain import CircuitState
 from orchestrator.errors import ConfigError, Reason
 from orchestrator.observe import GenerationOutcome
+from orchestrator.telemetry.callbacks import Family, Reading, watch
 from orchestrator.telemetry.families import Counter, Gauge, Histogram
 
 log = logging.getLogger("orchestrator.requests")
@@ -41,9 +40,34 @@ RPC_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 1
 SEED_TASK_TYPES = frozenset({"code_generation", "requirement_analysis", "bug_fixing", "documentation_generation"})
 _CIRCUIT_VALUES = {CircuitState.CLOSED: 0.0, CircuitState.HALF_OPEN: 1.0, CircuitState.OPEN: 2.0}
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-_CIRCUIT_HELP = "Circuit breaker state per model (0 closed, 1 half-open, 2 open)"
-_STORE_ERRORS_HELP = "Template store reads by renders that failed or timed out"
-_STALE_HELP = "Renders served from a cached template copy while the store was unreachable"
+_CIRCUITS = Family(
+    "llm_model_circuit_state", "Circuit breaker state per model (0 closed, 1 half-open, 2 open)", ("model",),
+    multiprocess_mode="livemax",
+)  # fmt: skip
+_STORE_ERRORS = Family("template_store_errors", "Template store reads by renders that failed or timed out", total=True)
+_STALE_SERVES = Family(
+    "template_stale_serves", "Renders served from a cached template copy while the store was unreachable", total=True
+)
+_EMBEDDED_QUEUED = Family(
+    "orchestrator_embedded_queued_requests", "Requests to the embedded model waiting for a sequence slot", ("provider",)
+)
+_EMBEDDED_RUNNING = Family(
+    "orchestrator_embedded_running_sequences", "Sequences the embedded model is prefilling or decoding", ("provider",)
+)
+_EMBEDDED_REUSED = Family(
+    "orchestrator_embedded_reused_prompt_tokens", "Prompt tokens not prefilled again: a slot's kept prefix was reused",
+    ("provider",), total=True,
+)  # fmt: skip
+_QUOTAS = {  # subject kind -> family
+    "service": Family(
+        "orchestrator_quota_used_ratio", "Share of a service's budget used in the current window", ("service", "limit"),
+        multiprocess_mode="livemax",
+    ),
+    "task": Family(
+        "orchestrator_task_quota_used_ratio", "Share of a task type's budget used in the current window",
+        ("task_type", "limit"), multiprocess_mode="livemax",
+    ),
+}  # fmt: skip
 
 
 def metrics_port_error(host: str, port: int, exc: OSError) -> ConfigError:
@@ -136,61 +160,47 @@ class Metrics:
         return task_type if task_type in self._tasks else "other"
 
     def watch_circuits(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
-        if not self.multiprocess:
-            self.registry.register(_CircuitCollector(states))
-            return
         # Each worker keeps its own breakers; the worst state any live worker sees is the one to alert on.
-        gauge = Gauge(
-            "llm_model_circuit_state", _CIRCUIT_HELP, ["model"], registry=self.registry, multiprocess_mode="livemax"
-        )
-
-        def sync() -> None:
-            for model, state in states():
-                gauge.labels(model).set(_CIRCUIT_VALUES[state])
-
-        self._syncs.append(sync)
+        self._watch([_CIRCUITS], lambda: ((_CIRCUITS, (model,), _CIRCUIT_VALUES[state]) for model, state in states()))
 
     def watch_embedded(self, stats: Callable[[], Iterable[tuple[str, int, int, int]]]) -> None:
         """`stats()` -> (provider, requests queued for a slot, sequences running, prompt tokens reused so far)."""
-        if not self.multiprocess:
-            self.registry.register(_EmbeddedCollector(stats))
-            return
-        r, by = self.registry, ["provider"]
-        queued = Gauge(_EMBEDDED_QUEUED, _EMBEDDED_QUEUED_HELP, by, registry=r, multiprocess_mode="livesum")
-        running = Gauge(_EMBEDDED_RUNNING, _EMBEDDED_RUNNING_HELP, by, registry=r, multiprocess_mode="livesum")
-        reused = Counter(_EMBEDDED_REUSED, _EMBEDDED_REUSED_HELP, by, registry=r)
-        booked: dict[str, int] = {}
 
-        def sync() -> None:
+        def read() -> Reading:
             for provider, waiting, busy, tokens in stats():
-                queued.labels(provider).set(waiting)
-                running.labels(provider).set(busy)
-                if tokens > booked.get(provider, 0):  # a counter only goes up: add what was reused since
-                    reused.labels(provider).inc(tokens - booked.get(provider, 0))
-                    booked[provider] = tokens
+                yield from ((_EMBEDDED_QUEUED, (provider,), waiting), (_EMBEDDED_RUNNING, (provider,), busy))
+                yield _EMBEDDED_REUSED, (provider,), tokens
 
-        self._syncs.append(sync)
-
-    def shared_state_failed(self, operation: str) -> None:
-        self.shared_state_errors.labels(operation).inc()
+        self._watch([_EMBEDDED_QUEUED, _EMBEDDED_RUNNING, _EMBEDDED_REUSED], read)
 
     def watch_template_store(self, counts: Callable[[], tuple[int, int]]) -> None:
         """`counts()` -> (store errors, stale serves) as seen by template renders."""
-        if not self.multiprocess:
-            self.registry.register(_TemplateStoreCollector(counts))
-            return
-        errors = Counter("template_store_errors", _STORE_ERRORS_HELP, registry=self.registry)
-        stale = Counter("template_stale_serves", _STALE_HELP, registry=self.registry)
-        booked = [0, 0]
 
-        def sync() -> None:  # counters only go up: add what the callback counted since the last sync
-            now = counts()
-            for counter, i in ((errors, 0), (stale, 1)):
-                if now[i] > booked[i]:
-                    counter.inc(now[i] - booked[i])
-                    booked[i] = now[i]
+        def read() -> Reading:
+            errors, stale = counts()
+            return ((_STORE_ERRORS, (), errors), (_STALE_SERVES, (), stale))
 
-        self._syncs.append(sync)
+        self._watch([_STORE_ERRORS, _STALE_SERVES], read)
+
+    def watch_quotas(self, ratios: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
+        """Budgets' use in their current windows, read when scraped (not set on every request).
+
+        `ratios()` -> (subject "service:NAME" or "task:NAME", limit name, share used at the last booking).
+        """
+
+        def read() -> Reading:
+            for subject, limit, ratio in ratios():
+                kind, _, name = subject.partition(":")
+                if kind in _QUOTAS:
+                    yield _QUOTAS[kind], (self.task_label(name) if kind == "task" else name, limit), ratio
+
+        self._watch(_QUOTAS.values(), read)
+
+    def _watch(self, families: Iterable[Family], read: Callable[[], Reading]) -> None:
+        watch(self.registry, self._syncs if self.multiprocess else None, families, read)
+
+    def shared_state_failed(self, operation: str) -> None:
+        self.shared_state_errors.labels(operation).inc()
 
     def watch_waiting(self, waiting: Callable[[], int]) -> None:
         """Requests waiting now for an identical request's answer (single-flight)."""
@@ -226,25 +236,6 @@ class Metrics:
             self._http.server_close()  # type: ignore[attr-defined]
             self._http = None
 
-    def watch_quotas(self, ratios: Callable[[], Iterable[tuple[str, str, float]]]) -> None:
-        """Budgets' use in their current windows, read when scraped (not set on every request).
-
-        `ratios()` -> (subject "service:NAME" or "task:NAME", limit name, share used at the last booking).
-        """
-        if not self.multiprocess:
-            self.registry.register(_QuotaCollector(ratios, self.task_label))
-            return
-        gauges = {
-            kind: Gauge(name, help_text, [label, "limit"], registry=self.registry, multiprocess_mode="livemax")
-            for kind, (name, help_text, label) in _QUOTA_FAMILIES.items()
-        }
-
-        def sync() -> None:
-            for kind, name, limit, ratio in _quota_rows(ratios(), self.task_label):
-                gauges[kind].labels(name, limit).set(ratio)
-
-        self._syncs.append(sync)
-
     def generation_finished(self, outcome: GenerationOutcome) -> None:
         task = self.task_label(outcome.request.task_type)
         service = outcome.request.caller.service
@@ -277,83 +268,3 @@ class Metrics:
         self.latency.labels(task, model).observe(outcome.latency_seconds)
         if outcome.time_to_first_token is not None:
             self.ttft.labels(task, model).observe(outcome.time_to_first_token)
-
-
-class _CircuitCollector(Collector):
-    def __init__(self, states: Callable[[], Iterable[tuple[str, CircuitState]]]) -> None:
-        self._states = states
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("llm_model_circuit_state", _CIRCUIT_HELP, labels=["model"])
-        for model, state in self._states():
-            family.add_metric([model], _CIRCUIT_VALUES[state])
-        yield family
-
-
-_EMBEDDED_QUEUED = "orchestrator_embedded_queued_requests"
-_EMBEDDED_QUEUED_HELP = "Requests to the embedded model waiting for a sequence slot"
-_EMBEDDED_RUNNING = "orchestrator_embedded_running_sequences"
-_EMBEDDED_RUNNING_HELP = "Sequences the embedded model is prefilling or decoding"
-_EMBEDDED_REUSED = "orchestrator_embedded_reused_prompt_tokens"
-_EMBEDDED_REUSED_HELP = "Prompt tokens not prefilled again: a slot's kept prefix was reused"
-
-
-class _EmbeddedCollector(Collector):
-    def __init__(self, stats: Callable[[], Iterable[tuple[str, int, int, int]]]) -> None:
-        self._stats = stats
-
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
-        queued = GaugeMetricFamily(_EMBEDDED_QUEUED, _EMBEDDED_QUEUED_HELP, labels=["provider"])
-        running = GaugeMetricFamily(_EMBEDDED_RUNNING, _EMBEDDED_RUNNING_HELP, labels=["provider"])
-        reused = CounterMetricFamily(_EMBEDDED_REUSED, _EMBEDDED_REUSED_HELP, labels=["provider"])
-        for provider, waiting, busy, tokens in self._stats():
-            queued.add_metric([provider], waiting)
-            running.add_metric([provider], busy)
-            reused.add_metric([provider], tokens)
-        yield from (queued, running, reused)
-
-
-_QUOTA_FAMILIES = {  # subject kind -> (family, help, label)
-    "service": ("orchestrator_quota_used_ratio", "Share of a service's budget used in the current window", "service"),
-    "task": (
-        "orchestrator_task_quota_used_ratio",
-        "Share of a task type's budget used in the current window",
-        "task_type",
-    ),
-}
-
-
-def _quota_rows(
-    ratios: Iterable[tuple[str, str, float]], task_label: Callable[[str], str]
-) -> Iterator[tuple[str, str, str, float]]:
-    for subject, limit, ratio in ratios:
-        kind, _, name = subject.partition(":")
-        if kind in _QUOTA_FAMILIES:
-            yield kind, (task_label(name) if kind == "task" else name), limit, ratio
-
-
-class _QuotaCollector(Collector):
-    def __init__(
-        self, ratios: Callable[[], Iterable[tuple[str, str, float]]], task_label: Callable[[str], str]
-    ) -> None:
-        self._ratios = ratios
-        self._task_label = task_label
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        families = {
-            kind: GaugeMetricFamily(name, help_text, labels=[label, "limit"])
-            for kind, (name, help_text, label) in _QUOTA_FAMILIES.items()
-        }
-        for kind, name, limit, ratio in _quota_rows(self._ratios(), self._task_label):
-            families[kind].add_metric([name, limit], ratio)
-        yield from families.values()
-
-
-class _TemplateStoreCollector(Collector):
-    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
-        self._counts = counts
-
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        errors, stale = self._counts()
-        yield CounterMetricFamily("template_store_errors", _STORE_ERRORS_HELP, value=errors)
-        yield CounterMetricFamily("template_stale_serves", _STALE_HELP, value=stale)
