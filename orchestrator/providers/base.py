@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from orchestrator.domain import ChatMessage, FinishReason, SamplingParams, TextDelta, TokenCount, TokenUsage
 from orchestrator.errors import Reason
@@ -159,7 +159,6 @@ class Transport(Protocol):
         ...
 
 
-@runtime_checkable
 class ReportsServing(Protocol):
     """A provider that knows when it cannot serve (the embedded model's wedged worker): the router skips it
     and reports its circuit OPEN while `serving()` is false."""
