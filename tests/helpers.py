@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import grpc
 import yaml
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from orchestrator_client import OrchestratorClient
 
+from orchestrator.api.server import OrchestratorServer
 from orchestrator.config import Settings, settings_from_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,3 +161,17 @@ class ServerProcess:
 
     def stderr_text(self) -> str:
         return self.stderr_path.read_text()
+
+
+@contextlib.asynccontextmanager
+async def served_in_process(
+    settings: Settings, timeout: float = 30.0
+) -> AsyncIterator[tuple[OrchestratorServer, OrchestratorClient]]:
+    """The real gRPC server on a free loopback port in this process, and a client of it."""
+    server = await OrchestratorServer.create(settings)
+    await server.start()
+    try:
+        async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=timeout) as client:
+            yield server, client
+    finally:
+        await server.shutdown()

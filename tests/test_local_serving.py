@@ -20,7 +20,7 @@ from orchestrator_client.v1 import generation_pb2 as gen
 
 from orchestrator.api.server import OrchestratorServer
 from orchestrator.providers.local import LocalProvider
-from tests.helpers import ErrorDetails, local_settings
+from tests.helpers import ErrorDetails, local_settings, served_in_process
 from tests.local_env import BAD_SCHEMAS, until, wedged
 
 pytestmark = pytest.mark.timeout(240)
@@ -40,13 +40,8 @@ async def serving(stall_seconds: float) -> AsyncIterator[tuple[OrchestratorServe
         "stall_seconds": stall_seconds,
     }
     settings = local_settings(providers={"local": local}, routing={"stream_idle_timeout_seconds": IDLE_SECONDS})
-    server = await OrchestratorServer.create(settings)
-    await server.start()
-    try:
-        async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=120) as client:
-            yield server, client
-    finally:
-        await server.shutdown()
+    async with served_in_process(settings, timeout=120) as both:
+        yield both
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -16,7 +16,7 @@ from orchestrator_client.v1 import templates_pb2 as tpl
 
 from orchestrator.api.server import OrchestratorServer
 from orchestrator.config import settings_from_mapping
-from tests.helpers import TEMPLATES, ErrorDetails, ServerProcess
+from tests.helpers import TEMPLATES, ErrorDetails, ServerProcess, served_in_process
 from tests.pg import ThrowawayCluster, throwaway_cluster
 
 
@@ -68,13 +68,8 @@ async def _serve(cluster: ThrowawayCluster) -> AsyncIterator[tuple[OrchestratorS
         },
         env={},
     )
-    server = await OrchestratorServer.create(settings)
-    await server.start()
-    try:
-        async with OrchestratorClient(f"127.0.0.1:{server.port}", default_timeout=30) as client:
-            yield server, client
-    finally:
-        await server.shutdown()
+    async with served_in_process(settings) as both:
+        yield both
 
 
 def _render(template_id: str) -> tpl.RenderTemplateRequest:
